@@ -1,0 +1,12 @@
+from services.registry.app import build_app, build_runtime
+from services.registry.settings import RegistrySettings
+from shared.cli import main_guard, run_service_cli
+
+
+def main() -> int:
+    return run_service_cli(settings_cls=RegistrySettings, app_factory=build_app,  # type: ignore[arg-type]
+                           runtime_factory=build_runtime)  # type: ignore[arg-type]
+
+
+if __name__ == "__main__":
+    main_guard(main)

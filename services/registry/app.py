@@ -1,0 +1,30 @@
+"""Composition root of the registry service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from services.registry.entities.router import router as entities_router
+from services.registry.models import RegistryBase, inbox, outbox
+from services.registry.settings import RegistrySettings
+from shared.app import create_app
+from shared.runtime import ServiceRuntime
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def build_runtime(settings: RegistrySettings) -> ServiceRuntime:
+    return ServiceRuntime(settings=settings, metadata=RegistryBase.metadata, migrations=MIGRATIONS,
+                          outbox_table=outbox, inbox_table=inbox)
+
+
+def build_app(settings: RegistrySettings | None = None) -> FastAPI:
+    runtime = build_runtime(settings or RegistrySettings())
+    return create_app(
+        runtime,
+        title="Registry service · 检查对象名录库与执法检查人员名录库",
+        description="Inspection objects, inspectors and credit-relevant records (一单两库, 信息归集).",
+        routers=[entities_router],
+    )

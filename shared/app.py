@@ -1,0 +1,80 @@
+"""FastAPI application factory shared by the services: error format, metrics middleware,
+/healthz, /readyz, /metrics, and a lifespan that migrates the store and starts the relay
+and consumers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from shared.errors import error_body, install_error_handlers
+from shared.metrics import MetricsMiddleware, metrics_response
+from shared.outbox import Outbox
+from shared.runtime import ServiceRuntime
+
+
+def create_app(
+    runtime: ServiceRuntime, *, title: str, description: str, routers: Iterable[APIRouter],
+    version: str = "1.0.0",
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime.migrate()
+        runtime.start_background()
+        try:
+            yield
+        finally:
+            runtime.stop()
+
+    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
+    app.state.runtime = runtime
+    app.state.settings = runtime.settings
+    install_error_handlers(app)
+    app.add_middleware(MetricsMiddleware, service=runtime.settings.service_name)
+
+    @app.get("/healthz", tags=["ops"], summary="Alive")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": runtime.settings.service_name}
+
+    @app.get("/readyz", tags=["ops"], summary="Store and broker reachable")
+    def readyz() -> JSONResponse:
+        checks = {"store": runtime.store_ready(), "broker": runtime.broker_ready()}
+        if all(checks.values()):
+            return JSONResponse({"status": "ready", "checks": checks})
+        return JSONResponse(
+            error_body("not_ready", "服务未就绪", "not ready", details=checks), status_code=503
+        )
+
+    app.add_api_route("/metrics", metrics_response, methods=["GET"], tags=["ops"], include_in_schema=False)
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def get_session(request: Request) -> Any:
+    """One transaction per request: commits if the handler returns, rolls back on error.
+    Service functions only flush; the outbox rows commit with the change."""
+    runtime: ServiceRuntime = request.app.state.runtime
+    session = runtime.sessions()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def get_outbox(request: Request) -> Outbox:
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime.outbox
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+OutboxDep = Annotated[Outbox, Depends(get_outbox)]

@@ -1,0 +1,121 @@
+"""Bearer-token auth carrying role and jurisdiction (a GB/T 2260 region code).
+
+Tokens are HS256 JWTs signed with AUTH_SECRET. Jurisdiction: a province code (140000)
+covers every region starting with "14", a city (140500) every one starting with "1405",
+a county (140521) itself only. Mint local tokens with ``python -m shared.auth mint``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, Request
+
+from shared.errors import Forbidden, Unauthorized
+
+
+class Role(StrEnum):
+    ADMIN = "admin"  # system administrator, everything in jurisdiction
+    REGISTRY_CLERK = "registry_clerk"  # maintains the two directories (两库)
+    CREDIT_OFFICER = "credit_officer"  # 信用监管科: models, classes, warnings
+    BUSINESS_OFFICER = "business_officer"  # 业务条线: plans, tasks, draws
+    INSPECTOR = "inspector"  # 执法检查人员: assignments and results
+    SERVICE = "service"  # another government system or one of our services
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    role: Role
+    region: str
+
+    @property
+    def region_prefix(self) -> str:
+        return region_prefix(self.region)
+
+    def covers(self, region_code: str | None) -> bool:
+        return region_code is not None and region_code.startswith(self.region_prefix)
+
+
+def region_prefix(code: str) -> str:
+    """140000 -> "14", 140500 -> "1405", 140521 -> "140521"."""
+    code = code.strip()
+    while len(code) > 2 and code.endswith("00"):
+        code = code[:-2]
+    return code
+
+
+def mint_token(
+    secret: str, *, subject: str, role: Role | str, region: str, ttl_seconds: int = 8 * 3600
+) -> str:
+    now = int(time.time())
+    claims = {"sub": subject, "role": str(Role(role)), "region": region, "iat": now, "exp": now + ttl_seconds}
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def decode_token(secret: str, token: str) -> Principal:
+    try:
+        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "sub"]})
+        return Principal(subject=claims["sub"], role=Role(claims["role"]), region=str(claims["region"]))
+    except jwt.ExpiredSignatureError as e:
+        raise Unauthorized("令牌已过期", message_en="token expired") from e
+    except (jwt.InvalidTokenError, KeyError, ValueError) as e:
+        raise Unauthorized("令牌无效", message_en="invalid token") from e
+
+
+def current_principal(request: Request) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("需要登录令牌 (Authorization: Bearer …)", message_en="bearer token required")
+    secret = request.app.state.settings.auth_secret
+    return decode_token(secret, token.strip())
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
+    """Dependency factory: the caller must hold one of ``roles`` (admin always may)."""
+    allowed = set(roles) | {Role.ADMIN}
+
+    def dependency(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in allowed:
+            raise Forbidden(
+                f"当前角色({principal.role})无权执行此操作",
+                message_en=f"role {principal.role} may not do this; needs one of {sorted(allowed)}",
+            )
+        return principal
+
+    return dependency
+
+
+def ensure_covers(principal: Principal, region_code: str | None) -> None:
+    if not principal.covers(region_code):
+        raise Forbidden("该对象不在您的辖区内", message_en="object outside your jurisdiction")
+
+
+def main(argv: Iterable[str] | None = None) -> None:
+    from shared.settings import ServiceSettings
+
+    parser = argparse.ArgumentParser(prog="python -m shared.auth", description="Mint a local bearer token")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    mint = sub.add_parser("mint", help="print a token signed with AUTH_SECRET")
+    mint.add_argument("--subject", default="local-officer")
+    mint.add_argument("--role", choices=[r.value for r in Role], default=Role.ADMIN.value)
+    mint.add_argument("--region", default="140000", help="GB/T 2260 code of the jurisdiction")
+    mint.add_argument("--ttl-hours", type=float, default=8)
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    secret = ServiceSettings().auth_secret
+    print(mint_token(secret, subject=args.subject, role=args.role, region=args.region,
+                     ttl_seconds=int(args.ttl_hours * 3600)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+"""The event contract between services: a CloudEvents-style envelope and one pydantic
+model per event type. Topics are keyed by the aggregate id (credit code), so one entity's
+events stay in order on one partition."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field
+
+# Topics (architecture.md). scoring.classes is INTERNAL: never consumed by publication.
+TOPIC_ENTITIES = "registry.entities"
+TOPIC_RECORDS = "registry.records"
+TOPIC_INSPECTORS = "registry.inspectors"
+TOPIC_CLASSES = "scoring.classes"
+TOPIC_WARNINGS = "scoring.warnings"
+TOPIC_PLANS = "sampling.plans"
+TOPIC_RESULTS = "sampling.results"
+ALL_TOPICS = (
+    TOPIC_ENTITIES,
+    TOPIC_RECORDS,
+    TOPIC_INSPECTORS,
+    TOPIC_CLASSES,
+    TOPIC_WARNINGS,
+    TOPIC_PLANS,
+    TOPIC_RESULTS,
+)
+
+
+def dead_letter_topic(topic: str) -> str:
+    return f"{topic}.dlq"
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    type: str
+    source: str
+    time: datetime
+    subject: str
+    schema_version: int = 1
+    data: dict[str, Any]
+
+    def to_bytes(self) -> bytes:
+        return orjson.dumps(self.model_dump(mode="json"))
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> Envelope:
+        return cls.model_validate(orjson.loads(raw))
+
+
+class EventData(BaseModel):
+    """Base of every event payload. ``TYPE`` and ``TOPIC`` tie it to the envelope."""
+
+    model_config = ConfigDict(extra="ignore")
+    TYPE: ClassVar[str]
+    TOPIC: ClassVar[str]
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    def subject(self) -> str:
+        raise NotImplementedError
+
+    def envelope(self, source: str, *, event_id: str | None = None, at: datetime | None = None) -> Envelope:
+        return Envelope(
+            id=event_id or str(uuid.uuid4()),
+            type=self.TYPE,
+            source=source,
+            time=at or datetime.now(UTC),
+            subject=self.subject(),
+            schema_version=self.SCHEMA_VERSION,
+            data=self.model_dump(mode="json"),
+        )
+
+
+EntityType = Literal[
+    "enterprise",
+    "individual_business",
+    "farmer_cooperative",
+    "social_organisation",
+    "product",
+    "project",
+    "behaviour",
+]
+EntityStatus = Literal["active", "deregistered", "revoked"]
+
+
+class EntitySnapshot(EventData):
+    """Full state of an inspection object after a change (registered/changed/deregistered).
+
+    ``version`` grows with every change, so a projection keeps the newest snapshot even
+    if an older one is redelivered later."""
+
+    TYPE: ClassVar[str] = "registry.entity.changed"
+    TOPIC: ClassVar[str] = TOPIC_ENTITIES
+
+    change: Literal["registered", "changed", "deregistered"]
+    code: str
+    code_kind: Literal["uscc", "legacy", "object"]
+    version: int
+    name: str
+    entity_type: EntityType
+    legal_representative: str | None = None
+    address: str | None = None
+    region_code: str
+    industry_code: str | None = None
+    registered_on: date | None = None
+    registered_capital: float | None = None
+    status: EntityStatus
+    licences: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+
+    def subject(self) -> str:
+        return self.code
+
+
+class CreditRecordEvent(EventData):
+    """A credit-relevant record (penalty, licence, list entry, complaint, annual report …)."""
+
+    TYPE: ClassVar[str] = "registry.record.added"
+    TOPIC: ClassVar[str] = TOPIC_RECORDS
+
+    record_id: str
+    code: str
+    kind: str
+    occurred_on: date
+    source_department: str
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+    def subject(self) -> str:
+        return self.code
+
+
+class RelationChanged(EventData):
+    """A relation between an entity and a person or another entity (shareholder, legal
+    representative, shared address) was added or removed."""
+
+    TYPE: ClassVar[str] = "registry.relation.changed"
+    TOPIC: ClassVar[str] = TOPIC_RECORDS
+
+    change: Literal["added", "removed"]
+    code: str
+    kind: Literal["shareholder", "legal_representative", "same_address"]
+    counterpart_name: str
+    counterpart_code: str | None = None
+    since: date | None = None
+
+    def subject(self) -> str:
+        return self.code
+
+
+class InspectorSnapshot(EventData):
+    TYPE: ClassVar[str] = "registry.inspector.changed"
+    TOPIC: ClassVar[str] = TOPIC_INSPECTORS
+
+    certificate_no: str
+    version: int
+    name: str
+    department: str
+    region_code: str
+    certificate_expires_on: date | None
+    specialties: list[str] = Field(default_factory=list)
+    status: Literal["on_duty", "transferred", "retired"]
+    is_professional: bool = False
+    avoid_entities: list[str] = Field(default_factory=list)
+    avoid_regions: list[str] = Field(default_factory=list)
+    avoid_persons: list[str] = Field(default_factory=list)
+
+    def subject(self) -> str:
+        return self.certificate_no
+
+
+EVENT_TYPES: dict[str, type[EventData]] = {
+    cls.TYPE: cls for cls in (EntitySnapshot, CreditRecordEvent, RelationChanged, InspectorSnapshot)
+}
+
+
+def parse_data(envelope: Envelope) -> EventData:
+    """Typed payload of an envelope; raises KeyError for an unknown type, ValidationError
+    for a malformed payload (both go to the dead-letter topic)."""
+    return EVENT_TYPES[envelope.type].model_validate(envelope.data)

@@ -1,0 +1,185 @@
+"""Inbox and the idempotent consumer loop.
+
+A consumer records each processed event id in its inbox table in the same transaction
+as the effect, and commits Kafka offsets only after that transaction commits. A
+redelivered event finds its id in the inbox and is skipped: applied exactly once.
+Messages that cannot be parsed, or whose handler fails on its own, go to the topic's
+dead-letter topic with the reason, so one bad message never blocks a partition."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.consumer.fetcher import ConsumerRecord
+from pydantic import ValidationError
+from sqlalchemy import Column, DateTime, MetaData, PrimaryKeyConstraint, String, Table, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared.events import EVENT_TYPES, Envelope, EventData, dead_letter_topic
+from shared.metrics import service_metrics
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Session, Envelope, EventData], None]
+
+
+def inbox_table(metadata: MetaData) -> Table:
+    return Table(
+        "inbox",
+        metadata,
+        Column("consumer", String(64), nullable=False),
+        Column("event_id", String(36), nullable=False),
+        Column("event_type", String(100), nullable=False),
+        Column("processed_at", DateTime(timezone=True), nullable=False),
+        PrimaryKeyConstraint("consumer", "event_id"),
+    )
+
+
+@dataclass
+class _Parsed:
+    record: ConsumerRecord
+    envelope: Envelope
+    data: EventData
+
+
+class InboxConsumer:
+    """Applies events from ``topics`` with ``handlers`` (by event type) exactly once."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        service: str,
+        consumer: KafkaConsumer,
+        session_factory: sessionmaker[Session],
+        inbox: Table,
+        handlers: dict[str, Handler],
+        dlq_producer: KafkaProducer | None = None,
+    ) -> None:
+        self.name = name
+        self.consumer = consumer
+        self.session_factory = session_factory
+        self.inbox = inbox
+        self.handlers = handlers
+        self.dlq_producer = dlq_producer
+        self.metrics = service_metrics(service)
+
+    # -- one poll -------------------------------------------------------------------
+    def poll_once(self, timeout_ms: int = 500) -> int:
+        batches = self.consumer.poll(timeout_ms=timeout_ms)
+        records = [r for recs in batches.values() for r in recs]
+        if not records:
+            return 0
+        parsed = [p for p in (self._parse(r) for r in records) if p is not None]
+        try:
+            self._apply(parsed)
+        except DBAPIError:
+            self._rewind(records)  # the store is unwell: retry the batch later, lose nothing
+            raise
+        except Exception:
+            log.exception("%s: batch failed, applying one by one", self.name)
+            for p in parsed:
+                try:
+                    self._apply([p])
+                except DBAPIError:
+                    self._rewind(records)
+                    raise
+                except Exception as exc:
+                    self._dead_letter(p.record, f"handler failed: {type(exc).__name__}: {exc}")
+        self.consumer.commit()
+        self._update_lag()
+        return len(records)
+
+    def _parse(self, record: ConsumerRecord) -> _Parsed | None:
+        try:
+            envelope = Envelope.from_bytes(record.value)
+            cls = EVENT_TYPES.get(envelope.type)
+            if cls is None:
+                # A type this consumer does not know (a newer producer): not an error.
+                self.metrics.events_consumed.labels(self.name, "ignored").inc()
+                return None
+            return _Parsed(record, envelope, cls.model_validate(envelope.data))
+        except (ValidationError, ValueError) as exc:
+            self._dead_letter(record, f"unparseable: {type(exc).__name__}: {str(exc)[:500]}")
+            return None
+
+    def _apply(self, items: Sequence[_Parsed]) -> None:
+        with self.session_factory() as session, session.begin():
+            ids = [p.envelope.id for p in items]
+            seen = set(
+                session.execute(
+                    select(self.inbox.c.event_id).where(
+                        self.inbox.c.consumer == self.name, self.inbox.c.event_id.in_(ids)
+                    )
+                ).scalars()
+            )
+            now = datetime.now(UTC)
+            done: list[dict[str, object]] = []
+            for p in items:
+                if p.envelope.id in seen:
+                    self.metrics.events_consumed.labels(self.name, "duplicate").inc()
+                    continue
+                seen.add(p.envelope.id)
+                handler = self.handlers.get(p.envelope.type)
+                if handler is not None:
+                    handler(session, p.envelope, p.data)
+                done.append(
+                    {"consumer": self.name, "event_id": p.envelope.id,
+                     "event_type": p.envelope.type, "processed_at": now}
+                )
+            if done:
+                session.execute(self.inbox.insert(), done)
+        self.metrics.events_consumed.labels(self.name, "applied").inc(len(done))
+
+    def _rewind(self, records: Sequence[ConsumerRecord]) -> None:
+        first: dict[TopicPartition, int] = {}
+        for r in records:
+            tp = TopicPartition(r.topic, r.partition)
+            first[tp] = min(first.get(tp, r.offset), r.offset)
+        for tp, offset in first.items():
+            self.consumer.seek(tp, offset)
+
+    def _dead_letter(self, record: ConsumerRecord, reason: str) -> None:
+        log.warning("%s: dead-lettering %s[%s]@%s: %s", self.name, record.topic,
+                    record.partition, record.offset, reason.split(":")[0])
+        self.metrics.events_dead_lettered.labels(self.name).inc()
+        if self.dlq_producer is None:
+            return
+        self.dlq_producer.send(
+            dead_letter_topic(record.topic),
+            key=record.key,
+            value=record.value,
+            headers=[("reason", reason.encode()), ("consumer", self.name.encode()),
+                     ("origin", f"{record.topic}/{record.partition}/{record.offset}".encode())],
+        ).get(timeout=30)
+
+    def _update_lag(self) -> None:
+        try:
+            assigned = list(self.consumer.assignment())
+            if not assigned:
+                return
+            ends = self.consumer.end_offsets(assigned)
+            lag = sum(max(0, ends[tp] - (self.consumer.position(tp) or 0)) for tp in assigned)
+            self.metrics.consumer_lag.labels(self.name).set(lag)
+        except Exception:  # lag is informative only; never stop consuming for it
+            log.debug("lag update failed", exc_info=True)
+
+    # -- loop -----------------------------------------------------------------------
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                self.poll_once()
+            except Exception:
+                log.exception("%s: poll failed; retrying", self.name)
+                stop.wait(1.0)
+        self.consumer.close()
+
+
+def all_topics_of(handlers: dict[str, Handler]) -> Iterable[str]:
+    return sorted({EVENT_TYPES[t].TOPIC for t in handlers})

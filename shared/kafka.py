@@ -1,0 +1,89 @@
+"""kafka-python 3.0 transport: producer/consumer factories with explicit reliability
+settings (defaults differ between client versions) and topic creation."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+
+from kafka import KafkaConsumer, KafkaProducer
+from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PARTITIONS = 6
+
+
+def make_producer(bootstrap: str, *, client_id: str) -> KafkaProducer:
+    return KafkaProducer(
+        bootstrap_servers=bootstrap.split(","),
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=True,
+        retries=2**31 - 1,
+        max_in_flight_requests_per_connection=5,
+        linger_ms=5,
+        batch_size=512 * 1024,
+        max_request_size=8 * 1024 * 1024,
+        request_timeout_ms=30_000,
+    )
+
+
+def make_consumer(
+    bootstrap: str, *, group_id: str, topics: Iterable[str], client_id: str, max_poll_records: int = 2000
+) -> KafkaConsumer:
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap.split(","),
+        group_id=group_id,
+        client_id=client_id,
+        enable_auto_commit=False,  # offsets are committed only after the database commit
+        auto_offset_reset="earliest",
+        max_poll_records=max_poll_records,
+        fetch_max_wait_ms=100,
+        max_partition_fetch_bytes=4 * 1024 * 1024,
+        session_timeout_ms=30_000,
+        heartbeat_interval_ms=3_000,
+    )
+    consumer.subscribe(list(topics))
+    return consumer
+
+
+def ensure_topics(
+    bootstrap: str, topics: Iterable[str], *, partitions: int = DEFAULT_PARTITIONS, wait_s: float = 30
+) -> None:
+    """Create the topics if missing; waits for the broker to come up (start-up ordering)."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            admin = KafkaAdminClient(bootstrap_servers=bootstrap.split(","), client_id="topic-admin")
+            break
+        except KafkaError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+    try:
+        existing = set(admin.list_topics())
+        missing = [t for t in topics if t not in existing]
+        if missing:
+            try:
+                admin.create_topics(
+                    [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in missing]
+                )
+            except TopicAlreadyExistsError:
+                pass
+    finally:
+        admin.close()
+
+
+def broker_reachable(bootstrap: str, timeout_s: float = 2.0) -> bool:
+    try:
+        admin = KafkaAdminClient(
+            bootstrap_servers=bootstrap.split(","), request_timeout_ms=int(timeout_s * 1000),
+            client_id="readyz",
+        )
+    except (KafkaError, OSError):
+        return False
+    admin.close()
+    return True

@@ -1,0 +1,89 @@
+"""Prometheus metrics: ASGI middleware labelled by route template (not raw path, so ids
+do not explode cardinality), a per-service prefix, base units; outbox backlog and
+consumer lag."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from functools import cache
+
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Match
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+
+@dataclass(frozen=True)
+class ServiceMetrics:
+    requests: Counter
+    latency: Histogram
+    events_relayed: Counter
+    outbox_backlog: Gauge
+    events_consumed: Counter
+    events_dead_lettered: Counter
+    consumer_lag: Gauge
+
+
+@cache
+def service_metrics(service: str) -> ServiceMetrics:
+    """One set per service per process (the default registry refuses duplicates)."""
+    p = service
+    return ServiceMetrics(
+        requests=Counter(f"{p}_http_requests_total", "HTTP requests", ["method", "route", "status"]),
+        latency=Histogram(
+            f"{p}_http_request_duration_seconds", "HTTP request latency", ["method", "route"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        ),
+        events_relayed=Counter(f"{p}_outbox_events_relayed_total", "Outbox events published to Kafka"),
+        outbox_backlog=Gauge(f"{p}_outbox_backlog", "Outbox events not yet published"),
+        events_consumed=Counter(
+            f"{p}_events_consumed_total", "Events applied from Kafka", ["consumer", "outcome"]
+        ),
+        events_dead_lettered=Counter(
+            f"{p}_events_dead_lettered_total", "Events sent to a dead-letter topic", ["consumer"]
+        ),
+        consumer_lag=Gauge(f"{p}_consumer_lag", "Messages behind the partition end", ["consumer"]),
+    )
+
+
+def _route_template(scope: Scope) -> str:
+    app = scope.get("app")
+    router = getattr(app, "router", None)
+    for route in getattr(router, "routes", []):
+        match, _ = route.matches(scope)
+        if match is Match.FULL:
+            return getattr(route, "path", "unmatched")
+    return "unmatched"
+
+
+class MetricsMiddleware:
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.metrics = service_metrics(service)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500
+        start = time.perf_counter()
+
+        async def send_wrapper(message: dict) -> None:  # type: ignore[type-arg]
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = _route_template(scope)
+            method = scope.get("method", "GET")
+            self.metrics.latency.labels(method, route).observe(time.perf_counter() - start)
+            self.metrics.requests.labels(method, route, str(status)).inc()
+
+
+def metrics_response(_request: Request) -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

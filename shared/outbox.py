@@ -1,0 +1,157 @@
+"""Transactional outbox. A service writes its events as outbox rows in the same
+transaction as the change; a relay publishes unsent rows to Kafka in id order and marks
+them sent. Killed between publish and mark, it publishes those rows again on restart:
+delivery is at least once, and consumers' inboxes make application exactly once."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from kafka import KafkaProducer
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from shared.events import EventData
+from shared.metrics import service_metrics
+
+log = logging.getLogger(__name__)
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    return Table(
+        "outbox",
+        metadata,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column("event_id", String(36), nullable=False),
+        Column("event_type", String(100), nullable=False),
+        Column("topic", String(100), nullable=False),
+        Column("key", String(64), nullable=False),
+        Column("payload", Text, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("sent_at", DateTime(timezone=True), nullable=True),
+        # Partial index: the relay only ever looks for unsent rows, in id order.
+        Index("ix_outbox_unsent", "id", sqlite_where=text("sent_at IS NULL"),
+              postgresql_where=text("sent_at IS NULL")),
+    )
+
+
+class Outbox:
+    """Writes events of one service (``source``) into its outbox table."""
+
+    def __init__(self, table: Table, source: str) -> None:
+        self.table = table
+        self.source = source
+
+    def rows(self, events: Sequence[EventData]) -> list[dict[str, object]]:
+        now = datetime.now(UTC)
+        rows = []
+        for ev in events:
+            env = ev.envelope(self.source, at=now)
+            rows.append(
+                {
+                    "event_id": env.id,
+                    "event_type": env.type,
+                    "topic": ev.TOPIC,
+                    "key": env.subject,
+                    "payload": env.to_bytes().decode(),
+                    "created_at": now,
+                }
+            )
+        return rows
+
+    def add(self, session: Session, *events: EventData) -> None:
+        if events:
+            session.execute(self.table.insert(), self.rows(events))
+
+    def backlog(self, session: Session) -> int:
+        return session.execute(
+            select(func.count()).select_from(self.table).where(self.table.c.sent_at.is_(None))
+        ).scalar_one()
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        table: Table,
+        producer: KafkaProducer,
+        service: str,
+        batch_size: int = 5000,
+        idle_sleep_s: float = 0.1,
+    ) -> None:
+        self.engine = engine
+        self.table = table
+        self.producer = producer
+        self.batch_size = batch_size
+        self.idle_sleep_s = idle_sleep_s
+        self.metrics = service_metrics(service)
+
+    def relay_batch(self) -> int:
+        """Publish one batch of unsent rows; returns how many were published."""
+        t = self.table
+        query = (
+            select(t.c.id, t.c.topic, t.c.key, t.c.payload)
+            .where(t.c.sent_at.is_(None))
+            .order_by(t.c.id)
+            .limit(self.batch_size)
+        )
+        if self.engine.dialect.name == "postgresql":
+            # A second relay (hot standby) skips rows the first is publishing.
+            query = query.with_for_update(skip_locked=True)
+        with self.engine.begin() as conn:
+            rows = conn.execute(query).all()
+            if not rows:
+                return 0
+            futures = [
+                self.producer.send(r.topic, key=r.key.encode(), value=r.payload.encode()) for r in rows
+            ]
+            self.producer.flush()
+            for f in futures:
+                f.get(timeout=60)  # raises if the broker refused: the transaction rolls back
+            ids = [r.id for r in rows]
+            now = datetime.now(UTC)
+            for i in range(0, len(ids), 1000):
+                conn.execute(update(t).where(t.c.id.in_(ids[i : i + 1000])).values(sent_at=now))
+        self.metrics.events_relayed.inc(len(rows))
+        return len(rows)
+
+    def drain(self) -> int:
+        total = 0
+        while n := self.relay_batch():
+            total += n
+        return total
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                n = self.relay_batch()
+            except Exception:
+                log.exception("outbox relay batch failed; retrying")
+                stop.wait(1.0)
+                continue
+            if n == 0:
+                self._update_backlog()
+                stop.wait(self.idle_sleep_s)
+
+    def _update_backlog(self) -> None:
+        with Session(self.engine) as s:
+            self.metrics.outbox_backlog.set(Outbox(self.table, "").backlog(s))
