@@ -19,7 +19,11 @@ from shared.runtime import ServiceRuntime
 
 
 def create_app(
-    runtime: ServiceRuntime, *, title: str, description: str, routers: Iterable[APIRouter],
+    runtime: ServiceRuntime,
+    *,
+    title: str,
+    description: str,
+    routers: Iterable[APIRouter],
     version: str = "1.0.0",
 ) -> FastAPI:
     @asynccontextmanager
@@ -50,7 +54,9 @@ def create_app(
             error_body("not_ready", "服务未就绪", "not ready", details=checks), status_code=503
         )
 
-    app.add_api_route("/metrics", metrics_response, methods=["GET"], tags=["ops"], include_in_schema=False)
+    app.add_api_route(
+        "/metrics", metrics_response, methods=["GET"], tags=["ops"], include_in_schema=False
+    )
     for router in routers:
         app.include_router(router)
     return app

@@ -55,14 +55,24 @@ def mint_token(
     secret: str, *, subject: str, role: Role | str, region: str, ttl_seconds: int = 8 * 3600
 ) -> str:
     now = int(time.time())
-    claims = {"sub": subject, "role": str(Role(role)), "region": region, "iat": now, "exp": now + ttl_seconds}
+    claims = {
+        "sub": subject,
+        "role": str(Role(role)),
+        "region": region,
+        "iat": now,
+        "exp": now + ttl_seconds,
+    }
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
 def decode_token(secret: str, token: str) -> Principal:
     try:
-        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "sub"]})
-        return Principal(subject=claims["sub"], role=Role(claims["role"]), region=str(claims["region"]))
+        claims = jwt.decode(
+            token, secret, algorithms=["HS256"], options={"require": ["exp", "sub"]}
+        )
+        return Principal(
+            subject=claims["sub"], role=Role(claims["role"]), region=str(claims["region"])
+        )
     except jwt.ExpiredSignatureError as e:
         raise Unauthorized("令牌已过期", message_en="token expired") from e
     except (jwt.InvalidTokenError, KeyError, ValueError) as e:
@@ -73,7 +83,9 @@ def current_principal(request: Request) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
-        raise Unauthorized("需要登录令牌 (Authorization: Bearer …)", message_en="bearer token required")
+        raise Unauthorized(
+            "需要登录令牌 (Authorization: Bearer …)", message_en="bearer token required"
+        )
     secret = request.app.state.settings.auth_secret
     return decode_token(secret, token.strip())
 
@@ -104,7 +116,9 @@ def ensure_covers(principal: Principal, region_code: str | None) -> None:
 def main(argv: Iterable[str] | None = None) -> None:
     from shared.settings import ServiceSettings
 
-    parser = argparse.ArgumentParser(prog="python -m shared.auth", description="Mint a local bearer token")
+    parser = argparse.ArgumentParser(
+        prog="python -m shared.auth", description="Mint a local bearer token"
+    )
     sub = parser.add_subparsers(dest="cmd", required=True)
     mint = sub.add_parser("mint", help="print a token signed with AUTH_SECRET")
     mint.add_argument("--subject", default="local-officer")
@@ -113,8 +127,15 @@ def main(argv: Iterable[str] | None = None) -> None:
     mint.add_argument("--ttl-hours", type=float, default=8)
     args = parser.parse_args(list(argv) if argv is not None else None)
     secret = ServiceSettings().auth_secret
-    print(mint_token(secret, subject=args.subject, role=args.role, region=args.region,
-                     ttl_seconds=int(args.ttl_hours * 3600)))
+    print(
+        mint_token(
+            secret,
+            subject=args.subject,
+            role=args.role,
+            region=args.region,
+            ttl_seconds=int(args.ttl_hours * 3600),
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -18,7 +18,9 @@ import uvicorn
 from shared.runtime import ServiceRuntime
 from shared.settings import ServiceSettings, env_help
 
-Extra = dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]]
+Extra = dict[
+    str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
+]
 
 
 def run_service_cli(
@@ -44,11 +46,17 @@ def run_service_cli(
         configure(sub.add_parser(cmd, help=help_text))
     args = parser.parse_args(argv)
     settings = settings_cls()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     command = args.command or "serve"
     if command == "serve":
-        uvicorn.run(app_factory(settings), host=settings.host, port=settings.port,  # type: ignore[arg-type]
-                    log_level=settings.log_level.lower())
+        uvicorn.run(
+            app_factory(settings),
+            host=settings.host,
+            port=settings.port,  # type: ignore[arg-type]
+            log_level=settings.log_level.lower(),
+        )
         return 0
     if command == "migrate":
         runtime_factory(settings).migrate()

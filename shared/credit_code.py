@@ -64,7 +64,7 @@ def uscc_check_char(body17: str) -> str:
 def org_code_check_char(body8: str) -> str:
     """GB 11714 organisation-code check character for the 8-character body."""
     weights = (3, 7, 9, 10, 5, 8, 4, 2)
-    total = sum((int(c) if c.isdigit() else ord(c) - 55) * w for c, w in zip(body8, weights))
+    total = sum((int(c) if c.isdigit() else ord(c) - 55) * w for c, w in zip(body8, weights, strict=True))
     c9 = 11 - total % 11
     return "X" if c9 == 10 else "0" if c9 == 11 else str(c9)
 
@@ -83,9 +83,13 @@ def parse_credit_code(raw: str, *, allow_legacy: bool = True) -> CreditCode:
     code = raw.strip().upper()
     if len(code) == 15 and code.isdigit():
         if not allow_legacy:
-            raise InvalidCreditCode("不接受15位旧注册号", "15-digit registration numbers are not accepted here")
+            raise InvalidCreditCode(
+                "不接受15位旧注册号", "15-digit registration numbers are not accepted here"
+            )
         if legacy_check_digit(code[:14]) != code[14]:
-            raise InvalidCreditCode("15位注册号校验位错误", "registration number check digit is wrong")
+            raise InvalidCreditCode(
+                "15位注册号校验位错误", "registration number check digit is wrong"
+            )
         return CreditCode(code, CodeKind.LEGACY)
     if len(code) != 18:
         raise InvalidCreditCode(
@@ -100,9 +104,13 @@ def parse_credit_code(raw: str, *, allow_legacy: bool = True) -> CreditCode:
         )
     allowed_types = AUTHORITY_TYPES.get(code[0])
     if allowed_types is None or code[1] not in allowed_types:
-        raise InvalidCreditCode("登记管理部门或机构类别代码无效", "registration authority or entity type is invalid")
+        raise InvalidCreditCode(
+            "登记管理部门或机构类别代码无效", "registration authority or entity type is invalid"
+        )
     if not code[2:8].isdigit():
-        raise InvalidCreditCode("行政区划码应为6位数字", "the administrative division must be 6 digits")
+        raise InvalidCreditCode(
+            "行政区划码应为6位数字", "the administrative division must be 6 digits"
+        )
     if uscc_check_char(code[:17]) != code[17]:
         raise InvalidCreditCode("统一社会信用代码校验位错误", "check character is wrong")
     return CreditCode(code, CodeKind.USCC)
@@ -110,6 +118,8 @@ def parse_credit_code(raw: str, *, allow_legacy: bool = True) -> CreditCode:
 
 def make_uscc(authority: str, entity_type: str, region: str, org_body8: str) -> str:
     """Build a valid code from its parts (used by the data generator and tests)."""
+    if len(org_body8) != 8 or len(region) != 6:
+        raise ValueError("organisation body must have 8 characters and region 6 digits")
     org = org_body8 + org_code_check_char(org_body8)
     body = authority + entity_type + region + org
     return body + uscc_check_char(body)

@@ -91,7 +91,9 @@ def install_error_handlers(app: FastAPI) -> None:
             {"field": _field_path(tuple(e.get("loc", ()))), "message": p.zh, "message_en": p.en}
             for e, p in zip(exc.errors(), problems_of(exc), strict=True)
         ]
-        first = errors[0] if errors else {"field": None, "message": "输入无效", "message_en": "invalid"}
+        first = (
+            errors[0] if errors else {"field": None, "message": "输入无效", "message_en": "invalid"}
+        )
         return JSONResponse(
             error_body(
                 "invalid_input",

@@ -64,7 +64,9 @@ class EventData(BaseModel):
     def subject(self) -> str:
         raise NotImplementedError
 
-    def envelope(self, source: str, *, event_id: str | None = None, at: datetime | None = None) -> Envelope:
+    def envelope(
+        self, source: str, *, event_id: str | None = None, at: datetime | None = None
+    ) -> Envelope:
         return Envelope(
             id=event_id or str(uuid.uuid4()),
             type=self.TYPE,

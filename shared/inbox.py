@@ -130,8 +130,12 @@ class InboxConsumer:
                 if handler is not None:
                     handler(session, p.envelope, p.data)
                 done.append(
-                    {"consumer": self.name, "event_id": p.envelope.id,
-                     "event_type": p.envelope.type, "processed_at": now}
+                    {
+                        "consumer": self.name,
+                        "event_id": p.envelope.id,
+                        "event_type": p.envelope.type,
+                        "processed_at": now,
+                    }
                 )
             if done:
                 session.execute(self.inbox.insert(), done)
@@ -146,8 +150,14 @@ class InboxConsumer:
             self.consumer.seek(tp, offset)
 
     def _dead_letter(self, record: ConsumerRecord, reason: str) -> None:
-        log.warning("%s: dead-lettering %s[%s]@%s: %s", self.name, record.topic,
-                    record.partition, record.offset, reason.split(":")[0])
+        log.warning(
+            "%s: dead-lettering %s[%s]@%s: %s",
+            self.name,
+            record.topic,
+            record.partition,
+            record.offset,
+            reason.split(":")[0],
+        )
         self.metrics.events_dead_lettered.labels(self.name).inc()
         if self.dlq_producer is None:
             return
@@ -155,8 +165,11 @@ class InboxConsumer:
             dead_letter_topic(record.topic),
             key=record.key,
             value=record.value,
-            headers=[("reason", reason.encode()), ("consumer", self.name.encode()),
-                     ("origin", f"{record.topic}/{record.partition}/{record.offset}".encode())],
+            headers=[
+                ("reason", reason.encode()),
+                ("consumer", self.name.encode()),
+                ("origin", f"{record.topic}/{record.partition}/{record.offset}".encode()),
+            ],
         ).get(timeout=30)
 
     def _update_lag(self) -> None:

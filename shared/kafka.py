@@ -3,6 +3,7 @@ settings (defaults differ between client versions) and topic creation."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Iterable
@@ -32,7 +33,12 @@ def make_producer(bootstrap: str, *, client_id: str) -> KafkaProducer:
 
 
 def make_consumer(
-    bootstrap: str, *, group_id: str, topics: Iterable[str], client_id: str, max_poll_records: int = 2000
+    bootstrap: str,
+    *,
+    group_id: str,
+    topics: Iterable[str],
+    client_id: str,
+    max_poll_records: int = 2000,
 ) -> KafkaConsumer:
     consumer = KafkaConsumer(
         bootstrap_servers=bootstrap.split(","),
@@ -51,13 +57,19 @@ def make_consumer(
 
 
 def ensure_topics(
-    bootstrap: str, topics: Iterable[str], *, partitions: int = DEFAULT_PARTITIONS, wait_s: float = 30
+    bootstrap: str,
+    topics: Iterable[str],
+    *,
+    partitions: int = DEFAULT_PARTITIONS,
+    wait_s: float = 30,
 ) -> None:
     """Create the topics if missing; waits for the broker to come up (start-up ordering)."""
     deadline = time.monotonic() + wait_s
     while True:
         try:
-            admin = KafkaAdminClient(bootstrap_servers=bootstrap.split(","), client_id="topic-admin")
+            admin = KafkaAdminClient(
+                bootstrap_servers=bootstrap.split(","), client_id="topic-admin"
+            )
             break
         except KafkaError:
             if time.monotonic() > deadline:
@@ -67,12 +79,11 @@ def ensure_topics(
         existing = set(admin.list_topics())
         missing = [t for t in topics if t not in existing]
         if missing:
-            try:
+            # Another service may create the same topic at the same moment.
+            with contextlib.suppress(TopicAlreadyExistsError):
                 admin.create_topics(
                     [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in missing]
                 )
-            except TopicAlreadyExistsError:
-                pass
     finally:
         admin.close()
 
@@ -80,7 +91,8 @@ def ensure_topics(
 def broker_reachable(bootstrap: str, timeout_s: float = 2.0) -> bool:
     try:
         admin = KafkaAdminClient(
-            bootstrap_servers=bootstrap.split(","), request_timeout_ms=int(timeout_s * 1000),
+            bootstrap_servers=bootstrap.split(","),
+            request_timeout_ms=int(timeout_s * 1000),
             client_id="readyz",
         )
     except (KafkaError, OSError):

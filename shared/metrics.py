@@ -31,12 +31,18 @@ def service_metrics(service: str) -> ServiceMetrics:
     """One set per service per process (the default registry refuses duplicates)."""
     p = service
     return ServiceMetrics(
-        requests=Counter(f"{p}_http_requests_total", "HTTP requests", ["method", "route", "status"]),
+        requests=Counter(
+            f"{p}_http_requests_total", "HTTP requests", ["method", "route", "status"]
+        ),
         latency=Histogram(
-            f"{p}_http_request_duration_seconds", "HTTP request latency", ["method", "route"],
+            f"{p}_http_request_duration_seconds",
+            "HTTP request latency",
+            ["method", "route"],
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         ),
-        events_relayed=Counter(f"{p}_outbox_events_relayed_total", "Outbox events published to Kafka"),
+        events_relayed=Counter(
+            f"{p}_outbox_events_relayed_total", "Outbox events published to Kafka"
+        ),
         outbox_backlog=Gauge(f"{p}_outbox_backlog", "Outbox events not yet published"),
         events_consumed=Counter(
             f"{p}_events_consumed_total", "Events applied from Kafka", ["consumer", "outcome"]

@@ -39,7 +39,9 @@ def outbox_table(metadata: MetaData) -> Table:
     return Table(
         "outbox",
         metadata,
-        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column(
+            "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+        ),
         Column("event_id", String(36), nullable=False),
         Column("event_type", String(100), nullable=False),
         Column("topic", String(100), nullable=False),
@@ -48,8 +50,12 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("created_at", DateTime(timezone=True), nullable=False),
         Column("sent_at", DateTime(timezone=True), nullable=True),
         # Partial index: the relay only ever looks for unsent rows, in id order.
-        Index("ix_outbox_unsent", "id", sqlite_where=text("sent_at IS NULL"),
-              postgresql_where=text("sent_at IS NULL")),
+        Index(
+            "ix_outbox_unsent",
+            "id",
+            sqlite_where=text("sent_at IS NULL"),
+            postgresql_where=text("sent_at IS NULL"),
+        ),
     )
 
 
@@ -122,7 +128,8 @@ class OutboxRelay:
             if not rows:
                 return 0
             futures = [
-                self.producer.send(r.topic, key=r.key.encode(), value=r.payload.encode()) for r in rows
+                self.producer.send(r.topic, key=r.key.encode(), value=r.payload.encode())
+                for r in rows
             ]
             self.producer.flush()
             for f in futures:

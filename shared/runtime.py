@@ -71,7 +71,9 @@ class ServiceRuntime:
     # -- background work ----------------------------------------------------------
     def start_background(self) -> None:
         s = self.settings
-        if not (s.run_relay and self.outbox_table is not None) and not (s.run_consumers and self.consumers):
+        if not (s.run_relay and self.outbox_table is not None) and not (
+            s.run_consumers and self.consumers
+        ):
             return
         transport.ensure_topics(
             s.kafka_bootstrap_servers, [*ALL_TOPICS, *(dead_letter_topic(t) for t in ALL_TOPICS)]
@@ -89,24 +91,40 @@ class ServiceRuntime:
         producer = transport.make_producer(
             self.settings.kafka_bootstrap_servers, client_id=f"{self.settings.service_name}-relay"
         )
-        return OutboxRelay(engine=self.engine, table=self.outbox_table, producer=producer,
-                           service=self.settings.service_name)
+        return OutboxRelay(
+            engine=self.engine,
+            table=self.outbox_table,
+            producer=producer,
+            service=self.settings.service_name,
+        )
 
     def make_consumer(self, spec: ConsumerSpec) -> InboxConsumer:
         assert self.inbox_table is not None, "a consumer needs the inbox table"
         s = self.settings
         kc = transport.make_consumer(
-            s.kafka_bootstrap_servers, group_id=f"{s.service_name}.{spec.name}",
-            topics=all_topics_of(spec.handlers), client_id=f"{s.service_name}-{spec.name}",
+            s.kafka_bootstrap_servers,
+            group_id=f"{s.service_name}.{spec.name}",
+            topics=all_topics_of(spec.handlers),
+            client_id=f"{s.service_name}-{spec.name}",
         )
         dlq = transport.make_producer(s.kafka_bootstrap_servers, client_id=f"{s.service_name}-dlq")
-        return InboxConsumer(name=spec.name, service=s.service_name, consumer=kc,
-                             session_factory=self.sessions, inbox=self.inbox_table,
-                             handlers=spec.handlers, dlq_producer=dlq)
+        return InboxConsumer(
+            name=spec.name,
+            service=s.service_name,
+            consumer=kc,
+            session_factory=self.sessions,
+            inbox=self.inbox_table,
+            handlers=spec.handlers,
+            dlq_producer=dlq,
+        )
 
     def _spawn(self, name: str, target: Callable[[threading.Event], None]) -> None:
-        t = threading.Thread(target=target, args=(self._stop,), name=f"{self.settings.service_name}-{name}",
-                             daemon=True)
+        t = threading.Thread(
+            target=target,
+            args=(self._stop,),
+            name=f"{self.settings.service_name}-{name}",
+            daemon=True,
+        )
         t.start()
         self._threads.append(t)
 

@@ -74,7 +74,8 @@ def one_of(vocab: dict[str, str], what_zh: str) -> Callable[[Any], str]:
             if zh == v:
                 return key
         allowed = "、".join(f"{k}({zh})" for k, zh in vocab.items())
-        raise BilingualError(f"{what_zh}“{v}”无效，可选: {allowed}",
-                             f"'{v}' is not one of {', '.join(vocab)}")
+        raise BilingualError(
+            f"{what_zh}“{v}”无效，可选: {allowed}", f"'{v}' is not one of {', '.join(vocab)}"
+        )
 
     return check

@@ -9,6 +9,8 @@ from fastapi import FastAPI
 from services.registry.entities.router import router as entities_router
 from services.registry.models import RegistryBase, inbox, outbox
 from services.registry.settings import RegistrySettings
+from services.registry.imports.router import router as imports_router
+from services.registry.tags.router import router as tags_router
 from shared.app import create_app
 from shared.runtime import ServiceRuntime
 
@@ -16,8 +18,13 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def build_runtime(settings: RegistrySettings) -> ServiceRuntime:
-    return ServiceRuntime(settings=settings, metadata=RegistryBase.metadata, migrations=MIGRATIONS,
-                          outbox_table=outbox, inbox_table=inbox)
+    return ServiceRuntime(
+        settings=settings,
+        metadata=RegistryBase.metadata,
+        migrations=MIGRATIONS,
+        outbox_table=outbox,
+        inbox_table=inbox,
+    )
 
 
 def build_app(settings: RegistrySettings | None = None) -> FastAPI:
@@ -26,5 +33,5 @@ def build_app(settings: RegistrySettings | None = None) -> FastAPI:
         runtime,
         title="Registry service · 检查对象名录库与执法检查人员名录库",
         description="Inspection objects, inspectors and credit-relevant records (一单两库, 信息归集).",
-        routers=[entities_router],
+        routers=[entities_router, tags_router, imports_router],
     )

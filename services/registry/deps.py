@@ -11,6 +11,13 @@ Writer = Annotated[Principal, Depends(require_roles(Role.REGISTRY_CLERK, Role.SE
 # Every officer role may read objects within its jurisdiction.
 Reader = Annotated[
     Principal,
-    Depends(require_roles(Role.REGISTRY_CLERK, Role.SERVICE, Role.CREDIT_OFFICER, Role.BUSINESS_OFFICER,
-                          Role.INSPECTOR)),
+    Depends(
+        require_roles(
+            Role.REGISTRY_CLERK,
+            Role.SERVICE,
+            Role.CREDIT_OFFICER,
+            Role.BUSINESS_OFFICER,
+            Role.INSPECTOR,
+        )
+    ),
 ]

@@ -75,7 +75,9 @@ class EntityLicence(RegistryBase):
 
     __tablename__ = "entity_licences"
 
-    code: Mapped[str] = mapped_column(ForeignKey("entities.code", ondelete="CASCADE"), primary_key=True)
+    code: Mapped[str] = mapped_column(
+        ForeignKey("entities.code", ondelete="CASCADE"), primary_key=True
+    )
     kind: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
 
 
@@ -93,9 +95,12 @@ class EntityTag(RegistryBase):
 
     __tablename__ = "entity_tags"
 
-    code: Mapped[str] = mapped_column(ForeignKey("entities.code", ondelete="CASCADE"), primary_key=True)
-    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True,
-                                        index=True)
+    code: Mapped[str] = mapped_column(
+        ForeignKey("entities.code", ondelete="CASCADE"), primary_key=True
+    )
+    tag_id: Mapped[int] = mapped_column(
+        ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
     source: Mapped[str] = mapped_column(String(8), primary_key=True)  # manual | rule
 
 
@@ -127,7 +132,9 @@ class CreditRecord(RegistryBase):
     content_hash: Mapped[str] = mapped_column(String(64))
     # 信息归集 rule: collected within 7 working days of occurring; late ones are flagged.
     collected_late: Mapped[bool] = mapped_column(Boolean, default=False)
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
 
 
 class ListEntry(RegistryBase):
@@ -154,13 +161,17 @@ class Relation(RegistryBase):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     code: Mapped[str] = mapped_column(ForeignKey("entities.code"), index=True)
-    kind: Mapped[str] = mapped_column(String(24))  # shareholder | legal_representative | same_address
+    kind: Mapped[str] = mapped_column(
+        String(24)
+    )  # shareholder | legal_representative | same_address
     counterpart_name: Mapped[str] = mapped_column(String(200))
     counterpart_code: Mapped[str | None] = mapped_column(String(40), index=True)
     since: Mapped[date | None] = mapped_column(Date)
     removed_on: Mapped[date | None] = mapped_column(Date)
 
-    __table_args__ = (UniqueConstraint("code", "kind", "counterpart_name", name="uq_relations_key"),)
+    __table_args__ = (
+        UniqueConstraint("code", "kind", "counterpart_name", name="uq_relations_key"),
+    )
 
 
 class Inspector(RegistryBase):

@@ -57,7 +57,11 @@ LIST_RECORD_KINDS = {
 }
 LIST_KINDS = {"abnormal_operations": "经营异常名录", "serious_dishonest": "严重违法失信名单"}
 
-RELATION_KINDS = {"shareholder": "股东", "legal_representative": "法定代表人", "same_address": "同一住所"}
+RELATION_KINDS = {
+    "shareholder": "股东",
+    "legal_representative": "法定代表人",
+    "same_address": "同一住所",
+}
 
 INSPECTOR_STATUSES = {"on_duty": "在岗", "transferred": "调离", "retired": "退休"}
 

@@ -24,7 +24,9 @@ EntityTypeField = Annotated[str, BeforeValidator(one_of(ENTITY_TYPES, "主体类
 StatusField = Annotated[str, BeforeValidator(one_of(ENTITY_STATUSES, "登记状态"))]
 LicenceKind = Annotated[str, BeforeValidator(one_of(LICENCE_KINDS, "许可类型"))]
 RegionCode = Annotated[str, Field(pattern=r"^\d{6}$", description="GB/T 2260 code, e.g. 140502")]
-IndustryCode = Annotated[str, Field(pattern=r"^\d{2,4}$", description="GB/T 4754-2017 code, e.g. 1512")]
+IndustryCode = Annotated[
+    str, Field(pattern=r"^\d{2,4}$", description="GB/T 4754-2017 code, e.g. 1512")
+]
 TagName = Annotated[str, Field(min_length=1, max_length=60)]
 
 _OBJECT_CODE = re.compile(OBJECT_CODE_PATTERN)
@@ -48,10 +50,13 @@ class EntityFields(BaseModel):
     region_code: RegionCode
     industry_code: IndustryCode | None = None
     registered_on: date | None = None
-    registered_capital: Decimal | None = Field(default=None, ge=0, max_digits=16, decimal_places=2,
-                                               description="万元")
+    registered_capital: Decimal | None = Field(
+        default=None, ge=0, max_digits=16, decimal_places=2, description="万元"
+    )
     status: StatusField = "active"
-    licences: Annotated[list[LicenceKind], BeforeValidator(_split_list)] = Field(default_factory=list)
+    licences: Annotated[list[LicenceKind], BeforeValidator(_split_list)] = Field(
+        default_factory=list
+    )
     tags: Annotated[list[TagName], BeforeValidator(_split_list)] = Field(
         default_factory=list, description="manual tags; rule tags are added by the registry"
     )
@@ -72,7 +77,9 @@ class EntityFields(BaseModel):
 class EntityCreate(EntityFields):
     # entity_type comes first: the code's rule depends on it.
     entity_type: EntityTypeField
-    code: str = Field(description="unified social credit code, 15-digit legacy number, or object key")
+    code: str = Field(
+        description="unified social credit code, 15-digit legacy number, or object key"
+    )
 
     @field_validator("code")
     @classmethod
@@ -112,9 +119,9 @@ class EntityUpdate(BaseModel):
 
 
 class DeregisterRequest(BaseModel):
-    status: Annotated[str, BeforeValidator(one_of({"deregistered": "注销", "revoked": "吊销"}, "注销类型"))] = (
-        "deregistered"
-    )
+    status: Annotated[
+        str, BeforeValidator(one_of({"deregistered": "注销", "revoked": "吊销"}, "注销类型"))
+    ] = "deregistered"
 
 
 class EntityRead(BaseModel):

@@ -55,7 +55,9 @@ def apply_filter(query: Select, f: EntityFilter, principal: Principal) -> Select
         )
     if f.tag:
         query = query.where(
-            exists().where(EntityTag.code == Entity.code, EntityTag.tag_id == Tag.id, Tag.name == f.tag)
+            exists().where(
+                EntityTag.code == Entity.code, EntityTag.tag_id == Tag.id, Tag.name == f.tag
+            )
         )
     return query
 
@@ -93,12 +95,22 @@ def to_read(session: Session, rows: Sequence[Entity]) -> list[EntityRead]:
                 manual[code].add(name)
     return [
         EntityRead(
-            code=r.code, code_kind=r.code_kind, entity_type=r.entity_type, name=r.name,
-            legal_representative=r.legal_representative, address=r.address, region_code=r.region_code,
-            industry_code=r.industry_code, registered_on=r.registered_on,
-            registered_capital=r.registered_capital, status=r.status,
-            licences=sorted(licences[r.code]), tags=sorted(all_tags[r.code]),
-            manual_tags=sorted(manual[r.code]), version=r.version, created_at=r.created_at,
+            code=r.code,
+            code_kind=r.code_kind,
+            entity_type=r.entity_type,
+            name=r.name,
+            legal_representative=r.legal_representative,
+            address=r.address,
+            region_code=r.region_code,
+            industry_code=r.industry_code,
+            registered_on=r.registered_on,
+            registered_capital=r.registered_capital,
+            status=r.status,
+            licences=sorted(licences[r.code]),
+            tags=sorted(all_tags[r.code]),
+            manual_tags=sorted(manual[r.code]),
+            version=r.version,
+            created_at=r.created_at,
             updated_at=r.updated_at,
         )
         for r in rows
@@ -108,15 +120,21 @@ def to_read(session: Session, rows: Sequence[Entity]) -> list[EntityRead]:
 def get_entity(session: Session, code: str, principal: Principal) -> EntityRead:
     entity = session.get(Entity, code.strip().upper()) or session.get(Entity, code.strip())
     if entity is None:
-        raise NotFound(f"未找到检查对象 {code}", message_en=f"no object with code {code}", field="code")
+        raise NotFound(
+            f"未找到检查对象 {code}", message_en=f"no object with code {code}", field="code"
+        )
     ensure_covers(principal, entity.region_code)
     return to_read(session, [entity])[0]
 
 
-def create_entity(session: Session, outbox: Outbox, *, item: EntityCreate, principal: Principal) -> EntityRead:
+def create_entity(
+    session: Session, outbox: Outbox, *, item: EntityCreate, principal: Principal
+) -> EntityRead:
     ensure_covers(principal, item.region_code)
     if session.get(Entity, item.code) is not None:
-        raise Conflict(f"检查对象 {item.code} 已存在", message_en=f"object {item.code} exists", field="code")
+        raise Conflict(
+            f"检查对象 {item.code} 已存在", message_en=f"object {item.code} exists", field="code"
+        )
     _write(session, outbox, item)
     return get_entity(session, item.code, principal)
 
@@ -126,8 +144,11 @@ def update_entity(
 ) -> EntityRead:
     current = get_entity(session, code, principal)
     merged = EntityCreate.model_validate(
-        {**current.model_dump(include=set(EntityCreate.model_fields) - {"tags"}),
-         "tags": current.manual_tags, **patch.model_dump(exclude_unset=True)}
+        {
+            **current.model_dump(include=set(EntityCreate.model_fields) - {"tags"}),
+            "tags": current.manual_tags,
+            **patch.model_dump(exclude_unset=True),
+        }
     )
     ensure_covers(principal, merged.region_code)
     _write(session, outbox, merged)
@@ -141,16 +162,22 @@ def deregister_entity(
     if current.status == status:
         return current
     merged = EntityCreate.model_validate(
-        {**current.model_dump(include=set(EntityCreate.model_fields) - {"tags"}),
-         "tags": current.manual_tags, "status": status}
+        {
+            **current.model_dump(include=set(EntityCreate.model_fields) - {"tags"}),
+            "tags": current.manual_tags,
+            "status": status,
+        }
     )
     _write(session, outbox, merged, change="deregistered")
     return get_entity(session, code, principal)
 
 
-def _write(session: Session, outbox: Outbox, item: EntityCreate, change: str | None = None) -> EntityOutcome:
-    outcome = write_entities(session, outbox, [item], rules=RuleSet.load(session), tags=TagCache(),
-                             change=change)  # type: ignore[arg-type]
+def _write(
+    session: Session, outbox: Outbox, item: EntityCreate, change: str | None = None
+) -> EntityOutcome:
+    outcome = write_entities(
+        session, outbox, [item], rules=RuleSet.load(session), tags=TagCache(), change=change
+    )  # type: ignore[arg-type]
     session.flush()
     session.expire_all()
     return outcome[0]

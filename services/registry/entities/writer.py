@@ -8,8 +8,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Literal
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Literal, Protocol
 
 import orjson
 from sqlalchemy import bindparam, delete, insert, select, update
@@ -44,15 +45,21 @@ class TagCache:
         missing = names - self.ids.keys()
         if missing:
             for chunk in _chunks(sorted(missing)):
-                for tag_id, name in session.execute(select(Tag.id, Tag.name).where(Tag.name.in_(chunk))):
+                for tag_id, name in session.execute(
+                    select(Tag.id, Tag.name).where(Tag.name.in_(chunk))
+                ):
                     self.ids[name] = tag_id
             for name in sorted(missing - self.ids.keys()):
-                self.ids[name] = session.execute(insert(Tag).values(name=name).returning(Tag.id)).scalar_one()
+                self.ids[name] = session.execute(
+                    insert(Tag).values(name=name).returning(Tag.id)
+                ).scalar_one()
         return {n: self.ids[n] for n in names}
 
 
 def content_hash(item: EntityCreate) -> str:
-    return hashlib.sha256(orjson.dumps(item.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return hashlib.sha256(
+        orjson.dumps(item.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+    ).hexdigest()
 
 
 def _chunks(seq: Sequence[str], size: int = CHUNK) -> list[Sequence[str]]:
@@ -98,12 +105,25 @@ def write_entities(
         (new_rows if old is None else changed_rows).append(row)
         licence_rows.extend({"code": item.code, "kind": k} for k in item.licences)
         rule_tags = rules.tags_for(item.industry_code, item.licences)
-        tag_rows.extend({"code": item.code, "tag_id": manual_ids[t], "source": "manual"} for t in item.tags)
+        tag_rows.extend(
+            {"code": item.code, "tag_id": manual_ids[t], "source": "manual"} for t in item.tags
+        )
         tag_rows.extend({"code": item.code, "tag_id": tid, "source": "rule"} for tid in rule_tags)
-        kind = change or ("registered" if old is None else
-                          "deregistered" if item.status != "active" else "changed")
-        snapshots.append(snapshot_of(item, version=version, change=kind,
-                                     tags=sorted(set(item.tags) | set(rule_tags.values()))))
+        kind = change or (
+            "registered"
+            if old is None
+            else "deregistered"
+            if item.status != "active"
+            else "changed"
+        )
+        snapshots.append(
+            snapshot_of(
+                item,
+                version=version,
+                change=kind,
+                tags=sorted(set(item.tags) | set(rule_tags.values())),
+            )
+        )
         outcomes.append(EntityOutcome(item.code, "created" if old is None else "updated", version))
 
     if new_rows:
@@ -115,7 +135,10 @@ def write_entities(
             session.execute(delete(EntityTag).where(EntityTag.code.in_(chunk)))
         session.execute(
             update(ENTITIES).where(ENTITIES.c.code == bindparam("b_code")),
-            [{**{k: v for k, v in r.items() if k != "code"}, "b_code": r["code"]} for r in changed_rows],
+            [
+                {**{k: v for k, v in r.items() if k != "code"}, "b_code": r["code"]}
+                for r in changed_rows
+            ],
         )
     if licence_rows:
         session.execute(insert(EntityLicence.__table__), licence_rows)
@@ -125,8 +148,26 @@ def write_entities(
     return outcomes
 
 
+class _EntityLike(Protocol):
+    code: str
+    code_kind: str
+    name: str
+    entity_type: str
+    legal_representative: str | None
+    address: str | None
+    region_code: str
+    industry_code: str | None
+    registered_on: date | None
+    registered_capital: Decimal | None
+    status: str
+    licences: list[str]
+
+
 def snapshot_of(
-    item: EntityCreate, *, version: int, change: Literal["registered", "changed", "deregistered"],
+    item: _EntityLike,
+    *,
+    version: int,
+    change: Literal["registered", "changed", "deregistered"],
     tags: list[str],
 ) -> EntitySnapshot:
     return EntitySnapshot(
@@ -141,7 +182,9 @@ def snapshot_of(
         region_code=item.region_code,
         industry_code=item.industry_code,
         registered_on=item.registered_on,
-        registered_capital=float(item.registered_capital) if item.registered_capital is not None else None,
+        registered_capital=float(item.registered_capital)
+        if item.registered_capital is not None
+        else None,
         status=item.status,  # type: ignore[arg-type]
         licences=item.licences,
         tags=tags,

@@ -37,13 +37,22 @@ class RuleSet:
     @classmethod
     def load(cls, session: Session) -> RuleSet:
         rows = session.execute(
-            select(TagRule, Tag.name).join(Tag, Tag.id == TagRule.tag_id).where(TagRule.active.is_(True))
+            select(TagRule, Tag.name)
+            .join(Tag, Tag.id == TagRule.tag_id)
+            .where(TagRule.active.is_(True))
         ).all()
-        return cls([
-            CompiledRule(r.id, r.tag_id, name, tuple(r.industry_prefixes or ()),
-                         frozenset(r.licence_kinds or ()))
-            for r, name in rows
-        ])
+        return cls(
+            [
+                CompiledRule(
+                    r.id,
+                    r.tag_id,
+                    name,
+                    tuple(r.industry_prefixes or ()),
+                    frozenset(r.licence_kinds or ()),
+                )
+                for r, name in rows
+            ]
+        )
 
     def tags_for(self, industry_code: str | None, licences: Iterable[str]) -> dict[int, str]:
         """tag id -> tag name of every rule the entity matches."""

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from services.registry.deps import Reader, Writer
+from services.registry.tags import service
+from services.registry.tags.schemas import TagCreate, TagRead, TagRuleCreate, TagRuleRead
+from shared.app import OutboxDep, SessionDep
+
+router = APIRouter(prefix="/v1/tags", tags=["tags · 标签"])
+
+
+@router.get(
+    "", response_model=list[TagRead], summary="Tags with the number of objects carrying each"
+)
+def list_tags(session: SessionDep, _: Reader) -> list[TagRead]:
+    return service.list_tags(session)
+
+
+@router.post(
+    "", response_model=TagRead, status_code=status.HTTP_201_CREATED, summary="Create a tag"
+)
+def create_tag(body: TagCreate, session: SessionDep, _: Writer) -> TagRead:
+    return service.create_tag(session, body)
+
+
+@router.get("/rules", response_model=list[TagRuleRead], summary="Tag rules")
+def list_rules(session: SessionDep, _: Reader) -> list[TagRuleRead]:
+    return service.list_rules(session)
+
+
+@router.post(
+    "/rules",
+    response_model=TagRuleRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a rule (industry prefixes and/or licence kinds → tag) and apply it now",
+)
+def create_rule(
+    body: TagRuleCreate, session: SessionDep, outbox: OutboxDep, _: Writer
+) -> TagRuleRead:
+    return service.create_rule(session, outbox, body)
+
+
+@router.delete(
+    "/rules/{rule_id}", response_model=TagRuleRead, summary="Deactivate a rule and untag"
+)
+def deactivate_rule(rule_id: int, session: SessionDep, outbox: OutboxDep, _: Writer) -> TagRuleRead:
+    return service.deactivate_rule(session, outbox, rule_id)
