@@ -17,6 +17,8 @@ CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _VALUE = {c: i for i, c in enumerate(CHARSET)}
 # Weight of position i is 3**i mod 31.
 _WEIGHTS = [pow(3, i, 31) for i in range(17)]
+# value * weight per (position, character), precomputed: imports check millions of codes.
+_TERMS = [{c: v * w for c, v in _VALUE.items()} for w in _WEIGHTS]
 
 # Registration authority (登记管理部门) -> allowed entity-type characters (机构类别).
 AUTHORITY_TYPES: dict[str, str] = {
@@ -57,7 +59,7 @@ class CreditCode:
 
 
 def uscc_check_char(body17: str) -> str:
-    total = sum(_VALUE[c] * w for c, w in zip(body17, _WEIGHTS, strict=True))
+    total = sum(map(dict.__getitem__, _TERMS, body17))
     return CHARSET[(31 - total % 31) % 31]
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -70,14 +71,14 @@ class Outbox:
         now = datetime.now(UTC)
         rows = []
         for ev in events:
-            env = ev.envelope(self.source, at=now)
+            event_id = str(uuid.uuid4())
             rows.append(
                 {
-                    "event_id": env.id,
-                    "event_type": env.type,
+                    "event_id": event_id,
+                    "event_type": ev.TYPE,
                     "topic": ev.TOPIC,
-                    "key": env.subject,
-                    "payload": env.to_bytes().decode(),
+                    "key": ev.subject(),
+                    "payload": ev.envelope_bytes(self.source, event_id, now).decode(),
                     "created_at": now,
                 }
             )

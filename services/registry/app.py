@@ -7,6 +7,9 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.registry.entities.router import router as entities_router
+from services.registry.inspectors.router import router as inspectors_router
+from services.registry.records.router import router as records_router
+from services.registry.relations.router import router as relations_router
 from services.registry.models import RegistryBase, inbox, outbox
 from services.registry.settings import RegistrySettings
 from services.registry.imports.router import router as imports_router
@@ -33,5 +36,12 @@ def build_app(settings: RegistrySettings | None = None) -> FastAPI:
         runtime,
         title="Registry service · 检查对象名录库与执法检查人员名录库",
         description="Inspection objects, inspectors and credit-relevant records (一单两库, 信息归集).",
-        routers=[entities_router, tags_router, imports_router],
+        routers=[
+            entities_router,
+            tags_router,
+            imports_router,
+            records_router,
+            relations_router,
+            inspectors_router,
+        ],
     )

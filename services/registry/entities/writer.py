@@ -100,7 +100,7 @@ def write_entities(
             outcomes.append(EntityOutcome(item.code, "unchanged", old[1]))
             continue
         version = 1 if old is None else old[1] + 1
-        row = item.model_dump(exclude={"licences", "tags"})
+        row = {k: v for k, v in item.__dict__.items() if k not in ("licences", "tags")}
         row.update(code_kind=item.code_kind, content_hash=h, version=version, updated_at=now)
         (new_rows if old is None else changed_rows).append(row)
         licence_rows.extend({"code": item.code, "kind": k} for k in item.licences)
@@ -170,7 +170,8 @@ def snapshot_of(
     change: Literal["registered", "changed", "deregistered"],
     tags: list[str],
 ) -> EntitySnapshot:
-    return EntitySnapshot(
+    # model_construct: the item was validated on the way in; bulk imports build millions.
+    return EntitySnapshot.model_construct(
         change=change,
         code=item.code,
         code_kind=item.code_kind,  # type: ignore[arg-type]
