@@ -44,7 +44,9 @@ def wait_http(url: str, timeout: float, child: Child) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if child.proc.poll() is not None:
-            raise SystemExit(f"{child.name} exited with {child.proc.returncode}; see {DATA / 'logs' / child.name}.log")
+            raise SystemExit(
+                f"{child.name} exited with {child.proc.returncode}; see {DATA / 'logs' / child.name}.log"
+            )
         try:
             with urllib.request.urlopen(url, timeout=1) as r:
                 if r.status == 200:
@@ -55,11 +57,16 @@ def wait_http(url: str, timeout: float, child: Child) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m deploy.local", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m deploy.local",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--entities", type=int, default=2000, help="size of the demo population")
     parser.add_argument("--no-demo", action="store_true", help="start empty")
-    parser.add_argument("--kafka-port", type=int, default=int(os.environ.get("LOCAL_KAFKA_PORT", 19092)))
+    parser.add_argument(
+        "--kafka-port", type=int, default=int(os.environ.get("LOCAL_KAFKA_PORT", 19092))
+    )
     args = parser.parse_args()
 
     for port in [args.kafka_port, *SERVICES.values()]:
@@ -75,8 +82,12 @@ def main() -> int:
 
     def spawn(name: str, cmd: list[str]) -> Child:
         log = (logs / f"{name}.log").open("ab")
-        child = Child(name, subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                             start_new_session=True))
+        child = Child(
+            name,
+            subprocess.Popen(
+                cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            ),
+        )
         children.append(child)
         return child
 
@@ -94,8 +105,19 @@ def main() -> int:
 
     try:
         url = f"tcp://{bootstrap}"
-        spawn("kafka", [str(tansu_binary()), "broker", "--listener-url", url, "--advertised-listener-url", url,
-                        "--storage-engine", "memory://tansu/"])
+        spawn(
+            "kafka",
+            [
+                str(tansu_binary()),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
+        )
         for name, port in SERVICES.items():
             env[f"{name.upper()}_PORT"] = str(port)
             child = spawn(name, [sys.executable, "-m", f"services.{name}"])
@@ -103,8 +125,14 @@ def main() -> int:
             print(f"  {name:<12} http://127.0.0.1:{port}/docs", flush=True)
         if not args.no_demo:
             load_demo(env, args.entities)
-        token = subprocess.run([sys.executable, "-m", "shared.auth", "mint", "--role", "admin", "--region", "140000"],
-                               cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout.strip()
+        token = subprocess.run(
+            [sys.executable, "-m", "shared.auth", "mint", "--role", "admin", "--region", "140000"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         print(f"\nkafka (Tansu) {bootstrap}   logs: {logs}")
         print(f"admin token (Shanxi province, 8 h):\n  Authorization: Bearer {token}")
         print("Ctrl-C stops everything.", flush=True)
@@ -124,13 +152,42 @@ def load_demo(env: dict[str, str], n: int) -> None:
     out = DATA / "demo"
     if not (out / "entities.jsonl").exists():
         print(f"generating a demo population of {n} Shanxi entities …", flush=True)
-        subprocess.run([sys.executable, "-m", "services.registry", "generate", "--n", str(n), "--seed", "1",
-                        "--out", str(out), "--no-progress"], cwd=ROOT, env=env, check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "services.registry",
+                "generate",
+                "--n",
+                str(n),
+                "--seed",
+                "1",
+                "--out",
+                str(out),
+                "--no-progress",
+            ],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     for kind in ("entities", "records", "inspectors"):
         print(f"importing demo {kind} …", flush=True)
-        subprocess.run([sys.executable, "-m", "services.registry", "import", kind, str(out / f"{kind}.jsonl"),
-                        "--no-progress"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "services.registry",
+                "import",
+                kind,
+                str(out / f"{kind}.jsonl"),
+                "--no-progress",
+            ],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
 
 
 if __name__ == "__main__":

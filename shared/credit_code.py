@@ -66,7 +66,9 @@ def uscc_check_char(body17: str) -> str:
 def org_code_check_char(body8: str) -> str:
     """GB 11714 organisation-code check character for the 8-character body."""
     weights = (3, 7, 9, 10, 5, 8, 4, 2)
-    total = sum((int(c) if c.isdigit() else ord(c) - 55) * w for c, w in zip(body8, weights, strict=True))
+    total = sum(
+        (int(c) if c.isdigit() else ord(c) - 55) * w for c, w in zip(body8, weights, strict=True)
+    )
     c9 = 11 - total % 11
     return "X" if c9 == 10 else "0" if c9 == 11 else str(c9)
 

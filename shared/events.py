@@ -68,8 +68,15 @@ class EventData(BaseModel):
         """The serialised envelope without a validation round trip: the hot path of bulk
         writes (orjson encodes dates and lists natively; payloads are flat)."""
         return orjson.dumps(
-            {"id": event_id, "type": self.TYPE, "source": source, "time": at, "subject": self.subject(),
-             "schema_version": self.SCHEMA_VERSION, "data": self.__dict__}
+            {
+                "id": event_id,
+                "type": self.TYPE,
+                "source": source,
+                "time": at,
+                "subject": self.subject(),
+                "schema_version": self.SCHEMA_VERSION,
+                "data": self.__dict__,
+            }
         )
 
     def envelope(

@@ -72,6 +72,15 @@ class InboxConsumer:
 
     # -- one poll -------------------------------------------------------------------
     def poll_once(self, timeout_ms: int = 500) -> int:
+        """Poll, apply, then commit offsets (only after the database commit)."""
+        n = self.apply_polled(timeout_ms)
+        if n:
+            self.consumer.commit()
+            self._update_lag()
+        return n
+
+    def apply_polled(self, timeout_ms: int = 500) -> int:
+        """Poll and apply one batch without committing offsets; returns messages seen."""
         batches = self.consumer.poll(timeout_ms=timeout_ms)
         records = [r for recs in batches.values() for r in recs]
         if not records:
@@ -92,8 +101,6 @@ class InboxConsumer:
                     raise
                 except Exception as exc:
                     self._dead_letter(p.record, f"handler failed: {type(exc).__name__}: {exc}")
-        self.consumer.commit()
-        self._update_lag()
         return len(records)
 
     def _parse(self, record: ConsumerRecord) -> _Parsed | None:

@@ -96,6 +96,7 @@ class ServiceRuntime:
             table=self.outbox_table,
             producer=producer,
             service=self.settings.service_name,
+            batch_size=self.settings.relay_batch_size,
         )
 
     def make_consumer(self, spec: ConsumerSpec) -> InboxConsumer:

@@ -38,6 +38,9 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     run_consumers: bool = Field(default=True, description="consume events inside the API process")
     run_relay: bool = Field(default=True, description="relay the outbox inside the API process")
+    relay_batch_size: int = Field(
+        default=5000, ge=1, le=50_000, description="outbox rows per Kafka batch"
+    )
 
     @model_validator(mode="after")
     def _refuse_dev_secret_in_production(self) -> ServiceSettings:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 
-import chinese_calendar
+import chinese_calendar  # type: ignore[import-untyped]
 
 CHINA_TZ = timezone(timedelta(hours=8), "CST")
 

@@ -7,12 +7,12 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.registry.entities.router import router as entities_router
+from services.registry.imports.router import router as imports_router
 from services.registry.inspectors.router import router as inspectors_router
+from services.registry.models import RegistryBase, inbox, outbox
 from services.registry.records.router import router as records_router
 from services.registry.relations.router import router as relations_router
-from services.registry.models import RegistryBase, inbox, outbox
 from services.registry.settings import RegistrySettings
-from services.registry.imports.router import router as imports_router
 from services.registry.tags.router import router as tags_router
 from shared.app import create_app
 from shared.runtime import ServiceRuntime

@@ -24,7 +24,9 @@ class Registry:
     def runtime(self) -> ServiceRuntime:
         return self.client.app.state.runtime  # type: ignore[attr-defined]
 
-    def headers(self, role: Role | str = Role.REGISTRY_CLERK, region: str = "140000") -> dict[str, str]:
+    def headers(
+        self, role: Role | str = Role.REGISTRY_CLERK, region: str = "140000"
+    ) -> dict[str, str]:
         token = mint_token(self.settings.auth_secret, subject="test", role=role, region=region)
         return {"Authorization": f"Bearer {token}"}
 
@@ -38,7 +40,9 @@ class Registry:
 
 @pytest.fixture
 def registry(db_url: str) -> Iterator[Registry]:
-    settings = RegistrySettings(environment="test", database_url=db_url, run_relay=False, run_consumers=False)
+    settings = RegistrySettings(
+        environment="test", database_url=db_url, run_relay=False, run_consumers=False
+    )
     with TestClient(build_app(settings)) as client:
         yield Registry(client, settings)
 
@@ -50,8 +54,13 @@ def entity_code(i: int, region: str = "140502") -> str:
 @pytest.fixture
 def new_entity(registry: Registry) -> Callable[..., dict]:
     def create(i: int, region: str = "140502", **fields: object) -> dict:
-        body = {"code": entity_code(i, region), "entity_type": "enterprise", "name": f"测试企业{i}有限公司",
-                "region_code": region, **fields}
+        body = {
+            "code": entity_code(i, region),
+            "entity_type": "enterprise",
+            "name": f"测试企业{i}有限公司",
+            "region_code": region,
+            **fields,
+        }
         r = registry.client.post("/v1/entities", json=body, headers=registry.headers())
         assert r.status_code == 201, r.text
         return r.json()

@@ -6,8 +6,11 @@ from tests.registry.conftest import Registry, entity_code
 def test_invalid_credit_code_is_422_naming_the_field(registry: Registry) -> None:
     good = entity_code(1)
     bad = good[:-1] + ("0" if good[-1] != "0" else "1")
-    r = registry.client.post("/v1/entities", headers=registry.headers(), json={
-        "code": bad, "entity_type": "enterprise", "name": "某公司", "region_code": "140502"})
+    r = registry.client.post(
+        "/v1/entities",
+        headers=registry.headers(),
+        json={"code": bad, "entity_type": "enterprise", "name": "某公司", "region_code": "140502"},
+    )
     assert r.status_code == 422
     err = r.json()["error"]
     assert err["field"] == "code"
@@ -15,31 +18,51 @@ def test_invalid_credit_code_is_422_naming_the_field(registry: Registry) -> None
     assert registry.outbox_count() == 0
 
 
-def test_create_read_update_deregister_emit_versioned_snapshots(registry: Registry, new_entity) -> None:
+def test_create_read_update_deregister_emit_versioned_snapshots(
+    registry: Registry, new_entity
+) -> None:
     created = new_entity(1, industry_code="1431", licences=["food_production"], tags=["重点对象"])
     assert created["version"] == 1 and created["tags"] == ["重点对象"]
     code = created["code"]
-    r = registry.client.patch(f"/v1/entities/{code}", headers=registry.headers(), json={"address": "城区1号"})
+    r = registry.client.patch(
+        f"/v1/entities/{code}", headers=registry.headers(), json={"address": "城区1号"}
+    )
     assert r.status_code == 200 and r.json()["version"] == 2 and r.json()["address"] == "城区1号"
-    r = registry.client.post(f"/v1/entities/{code}/deregister", headers=registry.headers(), json={"status": "注销"})
+    r = registry.client.post(
+        f"/v1/entities/{code}/deregister", headers=registry.headers(), json={"status": "注销"}
+    )
     assert r.json()["status"] == "deregistered" and r.json()["version"] == 3
     assert registry.outbox_count("registry.entity.changed") == 3
     # An unchanged PATCH is not a change: no new version, no event.
-    r = registry.client.patch(f"/v1/entities/{code}", headers=registry.headers(), json={"address": "城区1号"})
+    r = registry.client.patch(
+        f"/v1/entities/{code}", headers=registry.headers(), json={"address": "城区1号"}
+    )
     assert r.json()["version"] == 3
     assert registry.outbox_count() == 3
 
 
 def test_duplicate_create_is_409(registry: Registry, new_entity) -> None:
     body = new_entity(2)
-    r = registry.client.post("/v1/entities", headers=registry.headers(), json={
-        "code": body["code"], "entity_type": "enterprise", "name": "x", "region_code": "140502"})
+    r = registry.client.post(
+        "/v1/entities",
+        headers=registry.headers(),
+        json={
+            "code": body["code"],
+            "entity_type": "enterprise",
+            "name": "x",
+            "region_code": "140502",
+        },
+    )
     assert r.status_code == 409 and r.json()["error"]["field"] == "code"
 
 
 def test_search_filters_and_keyset_pages(registry: Registry, new_entity) -> None:
     for i in range(7):
-        new_entity(i, name=f"晋城市城区{'食品' if i % 2 else '五金'}{i}有限公司", industry_code="1431" if i % 2 else "5211")
+        new_entity(
+            i,
+            name=f"晋城市城区{'食品' if i % 2 else '五金'}{i}有限公司",
+            industry_code="1431" if i % 2 else "5211",
+        )
     new_entity(100, region="140105", name="太原食品厂")
     h = registry.headers()
     r = registry.client.get("/v1/entities", headers=h, params={"name": "食品", "region": "140500"})
@@ -69,30 +92,55 @@ def test_county_officer_sees_only_their_county(registry: Registry, new_entity) -
 
 
 def test_reader_role_cannot_write(registry: Registry) -> None:
-    r = registry.client.post("/v1/entities", headers=registry.headers(role="inspector"), json={
-        "code": entity_code(9), "entity_type": "enterprise", "name": "x", "region_code": "140502"})
+    r = registry.client.post(
+        "/v1/entities",
+        headers=registry.headers(role="inspector"),
+        json={
+            "code": entity_code(9),
+            "entity_type": "enterprise",
+            "name": "x",
+            "region_code": "140502",
+        },
+    )
     assert r.status_code == 403
 
 
-def test_tag_rule_tags_matching_entities_and_follows_changes(registry: Registry, new_entity) -> None:
+def test_tag_rule_tags_matching_entities_and_follows_changes(
+    registry: Registry, new_entity
+) -> None:
     station = new_entity(1, industry_code="5265", licences=["fuel_retail"])
     shop = new_entity(2, industry_code="5211")
     h = registry.headers()
-    r = registry.client.post("/v1/tags/rules", headers=h, json={"tag": "加油站", "industry_prefixes": ["5265"]})
+    r = registry.client.post(
+        "/v1/tags/rules", headers=h, json={"tag": "加油站", "industry_prefixes": ["5265"]}
+    )
     assert r.status_code == 201 and r.json()["entities_retagged"] == 1
-    assert registry.client.get(f"/v1/entities/{station['code']}", headers=h).json()["tags"] == ["加油站"]
+    assert registry.client.get(f"/v1/entities/{station['code']}", headers=h).json()["tags"] == [
+        "加油站"
+    ]
     # The shop changes industry: the rule now applies to it too (re-evaluated on change).
-    r = registry.client.patch(f"/v1/entities/{shop['code']}", headers=h, json={"industry_code": "5265"})
+    r = registry.client.patch(
+        f"/v1/entities/{shop['code']}", headers=h, json={"industry_code": "5265"}
+    )
     assert r.json()["tags"] == ["加油站"]
     found = registry.client.get("/v1/entities", headers=h, params={"tag": "加油站"}).json()["items"]
     assert len(found) == 2
     rule_id = registry.client.get("/v1/tags/rules", headers=h).json()[0]["id"]
     r = registry.client.delete(f"/v1/tags/rules/{rule_id}", headers=h)
     assert r.json()["entities_retagged"] == 2
-    assert registry.client.get("/v1/entities", headers=h, params={"tag": "加油站"}).json()["items"] == []
+    assert (
+        registry.client.get("/v1/entities", headers=h, params={"tag": "加油站"}).json()["items"]
+        == []
+    )
 
 
 def test_openapi_lists_registry_endpoints(registry: Registry) -> None:
     paths = registry.client.get("/openapi.json").json()["paths"]
-    for p in ("/v1/entities", "/v1/entities/{code}", "/v1/tags/rules", "/v1/imports/{kind}", "/healthz"):
+    for p in (
+        "/v1/entities",
+        "/v1/entities/{code}",
+        "/v1/tags/rules",
+        "/v1/imports/{kind}",
+        "/healthz",
+    ):
         assert p in paths

@@ -10,8 +10,18 @@ from services.registry.imports.importer import run_import
 from services.registry.models import Entity
 from tests.registry.conftest import Registry, entity_code
 
-HEADER = ["code", "entity_type", "name", "region_code", "industry_code", "registered_on",
-          "registered_capital", "status", "licences", "tags"]
+HEADER = [
+    "code",
+    "entity_type",
+    "name",
+    "region_code",
+    "industry_code",
+    "registered_on",
+    "registered_capital",
+    "status",
+    "licences",
+    "tags",
+]
 # Row number (1-based) -> (column to break, bad value, field the report must name)
 BROKEN = {
     17: ("code", "91140502MA000017XX", "code"),
@@ -32,10 +42,18 @@ def write_csv(path: Path, n: int) -> None:
         w = csv.writer(f)
         w.writerow(HEADER)
         for row in range(1, n + 1):
-            values = {"code": entity_code(row), "entity_type": "enterprise" if row % 3 else "个体工商户",
-                      "name": f"晋城市城区测试{row}号商贸有限公司", "region_code": "140502",
-                      "industry_code": "5211", "registered_on": "2019-05-01", "registered_capital": "100",
-                      "status": "存续", "licences": "food_business" if row % 2 else "", "tags": ""}
+            values = {
+                "code": entity_code(row),
+                "entity_type": "enterprise" if row % 3 else "个体工商户",
+                "name": f"晋城市城区测试{row}号商贸有限公司",
+                "region_code": "140502",
+                "industry_code": "5211",
+                "registered_on": "2019-05-01",
+                "registered_capital": "100",
+                "status": "存续",
+                "licences": "food_business" if row % 2 else "",
+                "tags": "",
+            }
             if row in BROKEN:
                 column, value, _ = BROKEN[row]
                 values[column] = value
@@ -54,12 +72,20 @@ def test_10000_rows_with_10_broken_keeps_9990_and_reimport_changes_nothing(
     write_csv(path, 10_000)
     report_out = io.StringIO()
     with path.open("rb") as f:
-        report = run_import(registry.runtime.sessions, registry.runtime.outbox, "entities", f, "csv",
-                            error_report=report_out)
+        report = run_import(
+            registry.runtime.sessions,
+            registry.runtime.outbox,
+            "entities",
+            f,
+            "csv",
+            error_report=report_out,
+        )
     assert (report.rows, report.created, report.rejected) == (10_000, 9_990, 10)
     assert entity_count(registry) == 9_990
     assert registry.outbox_count("registry.entity.changed") == 9_990
-    assert {(e.row, e.field) for e in report.errors} == {(row, f) for row, (_, _, f) in BROKEN.items()}
+    assert {(e.row, e.field) for e in report.errors} == {
+        (row, f) for row, (_, _, f) in BROKEN.items()
+    }
     assert all(e.reason_zh and e.reason_en for e in report.errors)
     rows = list(csv.reader(io.StringIO(report_out.getvalue())))
     assert rows[0] == ["row", "field", "reason_zh", "reason_en"] and len(rows) == 11
@@ -73,16 +99,22 @@ def test_10000_rows_with_10_broken_keeps_9990_and_reimport_changes_nothing(
 
 def test_changed_row_on_reimport_updates_once(registry: Registry, tmp_path: Path) -> None:
     path = tmp_path / "e.jsonl"
+    code = entity_code(1)
     path.write_text(
-        '{"code": "%s", "entity_type": "enterprise", "name": "甲公司", "region_code": "140502"}\n'
-        % entity_code(1), encoding="utf-8")
+        f'{{"code": "{code}", "entity_type": "enterprise", "name": "甲公司", "region_code": "140502"}}\n',
+        encoding="utf-8",
+    )
     with path.open("rb") as f:
         run_import(registry.runtime.sessions, registry.runtime.outbox, "entities", f, "jsonl")
     path.write_text(
-        '{"code": "%s", "entity_type": "enterprise", "name": "甲公司（更名）", "region_code": "140502"}\n'
-        'not json\n' % entity_code(1), encoding="utf-8")
+        f'{{"code": "{code}", "entity_type": "enterprise", "name": "甲公司（更名）", "region_code": "140502"}}\n'
+        "not json\n",
+        encoding="utf-8",
+    )
     with path.open("rb") as f:
-        report = run_import(registry.runtime.sessions, registry.runtime.outbox, "entities", f, "jsonl")
+        report = run_import(
+            registry.runtime.sessions, registry.runtime.outbox, "entities", f, "jsonl"
+        )
     assert (report.updated, report.rejected) == (1, 1)
     assert report.errors[0].row == 2
     got = registry.client.get(f"/v1/entities/{entity_code(1)}", headers=registry.headers()).json()
@@ -93,10 +125,16 @@ def test_http_upload_reports_rows(registry: Registry, tmp_path: Path) -> None:
     path = tmp_path / "e.csv"
     write_csv(path, 30)
     with path.open("rb") as f:
-        r = registry.client.post("/v1/imports/entities", headers=registry.headers(),
-                                 files={"file": ("e.csv", f, "text/csv")})
+        r = registry.client.post(
+            "/v1/imports/entities",
+            headers=registry.headers(),
+            files={"file": ("e.csv", f, "text/csv")},
+        )
     assert r.status_code == 200, r.text
     assert r.json()["created"] == 29 and r.json()["errors"][0]["row"] == 17
-    r = registry.client.post("/v1/imports/entities", headers=registry.headers(),
-                             files={"file": ("e.xlsx", b"x", "application/octet-stream")})
+    r = registry.client.post(
+        "/v1/imports/entities",
+        headers=registry.headers(),
+        files={"file": ("e.xlsx", b"x", "application/octet-stream")},
+    )
     assert r.status_code == 422 and r.json()["error"]["field"] == "file"

@@ -48,5 +48,7 @@ async def import_upload(
     except ValueError as e:
         raise InvalidInput("文件应为 .csv 或 .jsonl", message_en=str(e), field="file") from e
     runtime: ServiceRuntime = request.app.state.runtime
-    report = await run_in_threadpool(run_import, runtime.sessions, runtime.outbox, kind, file.file, fmt)
+    report = await run_in_threadpool(
+        run_import, runtime.sessions, runtime.outbox, kind, file.file, fmt
+    )
     return ImportResult(**report.summary(), errors=[RowErrorRead(**vars(e)) for e in report.errors])

@@ -35,7 +35,9 @@ def _payload_object(value: Any) -> Any:
         try:
             value = orjson.loads(value)
         except orjson.JSONDecodeError as e:
-            raise BilingualError(f"附加信息不是有效的 JSON: {e}", f"payload is not valid JSON: {e}") from e
+            raise BilingualError(
+                f"附加信息不是有效的 JSON: {e}", f"payload is not valid JSON: {e}"
+            ) from e
     if not isinstance(value, dict):
         raise BilingualError("附加信息应为 JSON 对象", "payload must be a JSON object")
     return value
@@ -44,7 +46,9 @@ def _payload_object(value: Any) -> Any:
 class RecordCreate(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
-    record_id: str = Field(min_length=1, max_length=64, description="stable id from the source system")
+    record_id: str = Field(
+        min_length=1, max_length=64, description="stable id from the source system"
+    )
     code: Annotated[str, BeforeValidator(normalise_code)] = Field(
         min_length=1, max_length=40, description="code of an entity in the directory"
     )
@@ -84,7 +88,9 @@ class RecordPage(BaseModel):
 class ListEntryRead(BaseModel):
     id: int
     code: str
-    list_kind: str = Field(description="abnormal_operations 经营异常名录 | serious_dishonest 严重违法失信名单")
+    list_kind: str = Field(
+        description="abnormal_operations 经营异常名录 | serious_dishonest 严重违法失信名单"
+    )
     listed_on: date
     listing_reason: str | None
     listing_record_id: str

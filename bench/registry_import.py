@@ -1,0 +1,124 @@
+"""Registry import benchmark: import N generated entities into a fresh store, relay every
+event to a real Kafka-protocol broker, and print the figures as key=value lines.
+
+    python bench/registry_import.py [--n 1000000] [--db sqlite|postgresql]
+
+First bar (issue 2): ≥ 10,000 entities/s into the store, relay ≥ 10,000 events/s,
+peak RSS ≤ 500 MB. The data is generated once per (n, seed) under bench/out/, in a child
+process so that the generator's memory is not counted."""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from services.registry.app import build_runtime  # noqa: E402
+from services.registry.imports.importer import import_file  # noqa: E402
+from services.registry.settings import RegistrySettings  # noqa: E402
+from shared import kafka as transport  # noqa: E402
+from shared.events import ALL_TOPICS  # noqa: E402
+from tests.realparts import scratch_database, tansu_broker  # noqa: E402
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def ensure_data(n: int, seed: int) -> Path:
+    out = ROOT / "bench" / "out" / f"gen-{n}-s{seed}"
+    if not (out / "entities.jsonl").exists():
+        print(f"# generating {n} entities into {out} …", file=sys.stderr, flush=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "services.registry",
+                "generate",
+                "--n",
+                str(n),
+                "--seed",
+                str(seed),
+                "--out",
+                str(out),
+            ],
+            cwd=ROOT,
+            check=True,
+        )
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--batch-size", type=int, default=5000)
+    args = parser.parse_args()
+
+    data = ensure_data(args.n, args.seed)
+    with ExitStack() as stack:
+        if args.db == "sqlite":
+            db_file = ROOT / "bench" / "out" / f"registry-bench-{args.n}.sqlite3"
+            for f in db_file.parent.glob(db_file.name + "*"):
+                f.unlink()
+            url = f"sqlite:///{db_file}"
+        else:
+            url = stack.enter_context(scratch_database("cs_bench"))
+        bootstrap = stack.enter_context(tansu_broker())
+        runtime = build_runtime(
+            RegistrySettings(
+                database_url=url,
+                kafka_bootstrap_servers=bootstrap,
+                run_relay=False,
+                run_consumers=False,
+            )
+        )
+        stack.callback(runtime.stop)
+        runtime.migrate()
+
+        t0 = time.perf_counter()
+        report = import_file(
+            runtime.sessions,
+            runtime.outbox,
+            "entities",
+            data / "entities.jsonl",
+            batch_size=args.batch_size,
+        )
+        import_s = time.perf_counter() - t0
+        with runtime.sessions() as s:
+            backlog = runtime.outbox.backlog(s)
+
+        transport.ensure_topics(bootstrap, ALL_TOPICS)
+        relay = runtime.make_relay()
+        t1 = time.perf_counter()
+        relayed = relay.drain()
+        relay_s = time.perf_counter() - t1
+        relay.producer.close(timeout=10)
+
+    print(f"db={args.db}")
+    print(f"n={args.n}")
+    print(f"rows={report.rows}")
+    print(f"entities_created={report.created}")
+    print(f"rows_rejected={report.rejected}")
+    print(f"import_seconds={import_s:.1f}")
+    print(f"entities_per_s={report.created / import_s:.0f}")
+    print(f"events_in_outbox={backlog}")
+    print(f"events_relayed={relayed}")
+    print(f"relay_seconds={relay_s:.1f}")
+    print(f"events_per_s={relayed / relay_s:.0f}" if relay_s else "events_per_s=0")
+    print(f"peak_rss_mb={peak_rss_mb():.0f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,4 @@
+from services.publication.models import PublicationBase
+from shared.migrations import run_env
+
+run_env(PublicationBase.metadata)

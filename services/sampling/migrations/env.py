@@ -1,0 +1,4 @@
+from services.sampling.models import SamplingBase
+from shared.migrations import run_env
+
+run_env(SamplingBase.metadata)

@@ -1,0 +1,15 @@
+from services.scoring.app import build_app, build_runtime
+from services.scoring.settings import ScoringSettings
+from shared.cli import main_guard, run_service_cli
+
+
+def main() -> int:
+    return run_service_cli(
+        settings_cls=ScoringSettings,
+        app_factory=build_app,  # type: ignore[arg-type]
+        runtime_factory=build_runtime,  # type: ignore[arg-type]
+    )
+
+
+if __name__ == "__main__":
+    main_guard(main)

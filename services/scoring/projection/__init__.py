@@ -1,0 +1,1 @@
+"""The registry's entities as scoring sees them, kept from ``registry.entities``."""

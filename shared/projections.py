@@ -1,0 +1,178 @@
+"""Read-only copies of another service's aggregates, kept from its snapshot events.
+
+Scoring, sampling and publication all keep a projection of the registry's entities (and
+sampling of its inspectors). Snapshots carry a monotonic ``version``; a projection keeps
+the newest one it has seen, so an older snapshot redelivered late (a replay, a relay
+restart) never overwrites a newer one. The inbox makes each event apply once; the version
+guard makes the order of different events harmless."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from shared.events import EntitySnapshot, InspectorSnapshot
+
+
+def entity_projection_table(metadata: MetaData, name: str = "entity_projection") -> Table:
+    """The registry's entities as a consumer sees them. Risk classes are not here: they are
+    scoring's own data, and publication must never hold them."""
+    return Table(
+        name,
+        metadata,
+        Column("code", String(40), primary_key=True),
+        Column("code_kind", String(8), nullable=False),
+        Column("name", String(200), nullable=False),
+        Column("entity_type", String(32), nullable=False, index=True),
+        Column("region_code", String(6), nullable=False, index=True),
+        Column("industry_code", String(5), nullable=True, index=True),
+        Column("status", String(16), nullable=False, index=True),
+        Column("legal_representative", String(100), nullable=True),
+        Column("address", String(300), nullable=True),
+        Column("registered_on", Date, nullable=True),
+        Column("tags", JSON, nullable=False),
+        Column("licences", JSON, nullable=False),
+        Column("version", Integer, nullable=False),
+        # The registry's change time (the envelope's), not ours: a rebuilt projection
+        # comes out identical to the one it replaces.
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+    )
+
+
+def inspector_projection_table(metadata: MetaData, name: str = "inspector_projection") -> Table:
+    """The registry's inspectors, for drawing and assigning them."""
+    return Table(
+        name,
+        metadata,
+        Column("certificate_no", String(40), primary_key=True),
+        Column("name", String(60), nullable=False),
+        Column("department", String(100), nullable=False, index=True),
+        Column("region_code", String(6), nullable=False, index=True),
+        Column("certificate_expires_on", Date, nullable=True),
+        Column("specialties", JSON, nullable=False),
+        Column("status", String(16), nullable=False, index=True),
+        Column("is_professional", Boolean, nullable=False),
+        Column("avoid_entities", JSON, nullable=False),
+        Column("avoid_regions", JSON, nullable=False),
+        Column("avoid_persons", JSON, nullable=False),
+        Column("version", Integer, nullable=False),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+    )
+
+
+def entity_row(snapshot: EntitySnapshot, *, at: datetime) -> dict[str, Any]:
+    return {
+        "code": snapshot.code,
+        "code_kind": snapshot.code_kind,
+        "name": snapshot.name,
+        "entity_type": snapshot.entity_type,
+        "region_code": snapshot.region_code,
+        "industry_code": snapshot.industry_code,
+        "status": snapshot.status,
+        "legal_representative": snapshot.legal_representative,
+        "address": snapshot.address,
+        "registered_on": snapshot.registered_on,
+        "tags": list(snapshot.tags),
+        "licences": list(snapshot.licences),
+        "version": snapshot.version,
+        "updated_at": at,
+    }
+
+
+def inspector_row(snapshot: InspectorSnapshot, *, at: datetime) -> dict[str, Any]:
+    return {
+        "certificate_no": snapshot.certificate_no,
+        "name": snapshot.name,
+        "department": snapshot.department,
+        "region_code": snapshot.region_code,
+        "certificate_expires_on": snapshot.certificate_expires_on,
+        "specialties": list(snapshot.specialties),
+        "status": snapshot.status,
+        "is_professional": snapshot.is_professional,
+        "avoid_entities": list(snapshot.avoid_entities),
+        "avoid_regions": list(snapshot.avoid_regions),
+        "avoid_persons": list(snapshot.avoid_persons),
+        "version": snapshot.version,
+        "updated_at": at,
+    }
+
+
+def upsert_newer(session: Session, table: Table, key_column: str, row: Mapping[str, Any]) -> bool:
+    """Insert ``row``, or update the stored row only if ``row["version"]`` is greater.
+
+    One statement (INSERT … ON CONFLICT DO UPDATE … WHERE stored.version <
+    excluded.version), so two consumers racing on one key cannot interleave a read and a
+    write. Returns whether the row was written (False: an equal or older version)."""
+    stmt = _insert(session.get_bind().dialect.name, table).values(dict(row))
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c[key_column]],
+        set_={c: stmt.excluded[c] for c in row if c != key_column},
+        where=table.c.version < stmt.excluded.version,
+    )
+    # Without preserve_rowcount SQLAlchemy reports -1 for an INSERT on psycopg.
+    result = session.execute(stmt.execution_options(preserve_rowcount=True))
+    return result.rowcount > 0  # type: ignore[attr-defined]
+
+
+def _insert(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
+    # Both dialects spell the upsert alike; other databases are not supported stores.
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"upsert_newer does not support the {dialect} dialect")
+
+
+class EntityProjectionRead(BaseModel):
+    """One projected entity, as the consuming services show it to their officers."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    code_kind: str
+    name: str
+    entity_type: str
+    region_code: str
+    industry_code: str | None
+    status: str
+    legal_representative: str | None
+    address: str | None
+    registered_on: date | None
+    tags: list[str]
+    licences: list[str]
+    version: int
+    updated_at: datetime
+
+
+class InspectorProjectionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    certificate_no: str
+    name: str
+    department: str
+    region_code: str
+    certificate_expires_on: date | None
+    specialties: list[str]
+    status: str
+    is_professional: bool
+    avoid_entities: list[str]
+    avoid_regions: list[str]
+    avoid_persons: list[str]
+    version: int
+    updated_at: datetime
