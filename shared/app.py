@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
+from shared.db import transaction
 from shared.errors import error_body, install_error_handlers
 from shared.metrics import MetricsMiddleware, metrics_response
 from shared.outbox import Outbox
@@ -66,15 +67,8 @@ def get_session(request: Request) -> Any:
     """One transaction per request: commits if the handler returns, rolls back on error.
     Service functions only flush; the outbox rows commit with the change."""
     runtime: ServiceRuntime = request.app.state.runtime
-    session = runtime.sessions()
-    try:
+    with transaction(runtime.sessions) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 def get_outbox(request: Request) -> Outbox:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import TypeVar
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+T = TypeVar("T")
 
 
 def make_engine(url: str, **kwargs: object) -> Engine:
@@ -57,7 +60,23 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
-class Base(DeclarativeBase):
-    """Each service subclasses this for its own metadata; never shared across stores."""
+# Deterministic constraint names, so Alembic migrations name them the same on every store.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
 
-    __abstract__ = True
+
+def service_metadata() -> MetaData:
+    """A fresh MetaData for one service's store (never shared across stores)."""
+    return MetaData(naming_convention=NAMING_CONVENTION)
+
+
+IN_LIST_CHUNK = 900  # stays under SQLite's bound-parameter limit in IN (...) lists
+
+
+def chunks(seq: Sequence[T], size: int = IN_LIST_CHUNK) -> list[Sequence[T]]:
+    return [seq[i : i + size] for i in range(0, len(seq), size)]

@@ -23,10 +23,14 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    func,
+    select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from shared.auth import Principal, ensure_covers
+from shared.errors import NotFound
 from shared.events import EntitySnapshot, InspectorSnapshot
 
 
@@ -176,3 +180,27 @@ class InspectorProjectionRead(BaseModel):
     avoid_persons: list[str]
     version: int
     updated_at: datetime
+
+
+def read_entity(
+    session: Session, table: Table, *, code: str, principal: Principal
+) -> EntityProjectionRead:
+    """One projected object, within the caller's jurisdiction."""
+    row = None
+    # Credit codes are upper case; object codes are kept as the registry stored them.
+    for key in dict.fromkeys((code.strip().upper(), code.strip())):
+        row = session.execute(select(table).where(table.c.code == key)).first()
+        if row is not None:
+            break
+    if row is None:
+        raise NotFound(
+            f"未找到检查对象 {code}", message_en=f"no object with code {code}", field="code"
+        )
+    ensure_covers(principal, row.region_code)
+    return EntityProjectionRead.model_validate(row)
+
+
+def count_in_jurisdiction(session: Session, table: Table, principal: Principal) -> int:
+    query = select(func.count()).select_from(table)
+    query = query.where(table.c.region_code.startswith(principal.region_prefix, autoescape=True))
+    return session.execute(query).scalar_one()

@@ -19,6 +19,7 @@ from services.registry.vocab import (
 )
 from shared.credit_code import parse_credit_code
 from shared.validation import BilingualError, one_of
+from shared.workdays import china_today
 
 EntityTypeField = Annotated[str, BeforeValidator(one_of(ENTITY_TYPES, "主体类型"))]
 StatusField = Annotated[str, BeforeValidator(one_of(ENTITY_STATUSES, "登记状态"))]
@@ -32,7 +33,7 @@ TagName = Annotated[str, Field(min_length=1, max_length=60)]
 _OBJECT_CODE = re.compile(OBJECT_CODE_PATTERN)
 
 
-def _split_list(value: Any) -> Any:
+def split_list(value: Any) -> Any:
     """CSV cells carry lists as 'a;b'; JSON carries real arrays."""
     if isinstance(value, str):
         return [v.strip() for v in value.split(";") if v.strip()]
@@ -54,17 +55,17 @@ class EntityFields(BaseModel):
         default=None, ge=0, max_digits=16, decimal_places=2, description="万元"
     )
     status: StatusField = "active"
-    licences: Annotated[list[LicenceKind], BeforeValidator(_split_list)] = Field(
+    licences: Annotated[list[LicenceKind], BeforeValidator(split_list)] = Field(
         default_factory=list
     )
-    tags: Annotated[list[TagName], BeforeValidator(_split_list)] = Field(
+    tags: Annotated[list[TagName], BeforeValidator(split_list)] = Field(
         default_factory=list, description="manual tags; rule tags are added by the registry"
     )
 
     @field_validator("registered_on")
     @classmethod
     def _not_in_future(cls, v: date | None) -> date | None:
-        if v is not None and v > date.today():
+        if v is not None and v > china_today():
             raise BilingualError("成立日期不能晚于今天", "registration date is in the future")
         return v
 
@@ -114,8 +115,8 @@ class EntityUpdate(BaseModel):
     registered_on: date | None = None
     registered_capital: Decimal | None = Field(default=None, ge=0, max_digits=16, decimal_places=2)
     status: StatusField | None = None
-    licences: Annotated[list[LicenceKind], BeforeValidator(_split_list)] | None = None
-    tags: Annotated[list[TagName], BeforeValidator(_split_list)] | None = None
+    licences: Annotated[list[LicenceKind], BeforeValidator(split_list)] | None = None
+    tags: Annotated[list[TagName], BeforeValidator(split_list)] | None = None
 
 
 class DeregisterRequest(BaseModel):

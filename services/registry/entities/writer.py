@@ -19,13 +19,13 @@ from sqlalchemy.orm import Session
 from services.registry.entities.schemas import EntityCreate
 from services.registry.models import Entity, EntityLicence, EntityTag, Tag
 from services.registry.tags.rules import RuleSet
+from shared.db import chunks
 from shared.events import EntitySnapshot
 from shared.outbox import Outbox
 
 # Core tables, not ORM bulk operations: imports write millions of rows through here.
 ENTITIES = Entity.__table__
 Action = Literal["created", "updated", "unchanged"]
-CHUNK = 900  # stays under SQLite's bound-parameter limit in IN (...) lists
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class TagCache:
     def resolve(self, session: Session, names: set[str]) -> dict[str, int]:
         missing = names - self.ids.keys()
         if missing:
-            for chunk in _chunks(sorted(missing)):
+            for chunk in chunks(sorted(missing)):
                 for tag_id, name in session.execute(
                     select(Tag.id, Tag.name).where(Tag.name.in_(chunk))
                 ):
@@ -62,10 +62,6 @@ def content_hash(item: EntityCreate) -> str:
     ).hexdigest()
 
 
-def _chunks(seq: Sequence[str], size: int = CHUNK) -> list[Sequence[str]]:
-    return [seq[i : i + size] for i in range(0, len(seq), size)]
-
-
 def write_entities(
     session: Session,
     outbox: Outbox,
@@ -78,7 +74,7 @@ def write_entities(
     """Create or update ``items`` (codes unique within the batch). ``change`` overrides
     the event's change kind (the deregister endpoint says "deregistered")."""
     existing: dict[str, tuple[str, int]] = {}
-    for chunk in _chunks([i.code for i in items]):
+    for chunk in chunks([i.code for i in items]):
         for code, h, version in session.execute(
             select(Entity.code, Entity.content_hash, Entity.version).where(Entity.code.in_(chunk))
         ):
@@ -130,7 +126,7 @@ def write_entities(
         session.execute(insert(ENTITIES), [{**r, "created_at": now} for r in new_rows])
     if changed_rows:
         changed_codes = [str(r["code"]) for r in changed_rows]
-        for chunk in _chunks(changed_codes):
+        for chunk in chunks(changed_codes):
             session.execute(delete(EntityLicence).where(EntityLicence.code.in_(chunk)))
             session.execute(delete(EntityTag).where(EntityTag.code.in_(chunk)))
         session.execute(

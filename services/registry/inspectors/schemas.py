@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from services.registry.entities.schemas import RegionCode, _split_list
+from services.registry.entities.schemas import RegionCode, split_list
 from services.registry.vocab import INSPECTOR_STATUSES, OBJECT_CODE_PATTERN, SPECIALTIES
 from shared.credit_code import InvalidCreditCode, parse_credit_code
 from shared.validation import BilingualError, one_of
@@ -26,7 +26,7 @@ def _list_of(check: Callable[[Any], str]) -> Callable[[Any], Any]:
     The result is sorted and de-duplicated: the content hash must not depend on order."""
 
     def validate(value: Any) -> Any:
-        value = _split_list(value)
+        value = split_list(value)
         if value is None:
             return value
         if not isinstance(value, list):

@@ -15,9 +15,9 @@ import orjson
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from services.registry.entities.writer import _chunks
 from services.registry.inspectors.schemas import InspectorCreate
 from services.registry.models import Inspector
+from shared.db import chunks
 from shared.events import InspectorSnapshot
 from shared.outbox import Outbox
 
@@ -44,7 +44,7 @@ def write_inspectors(
     """Create or update ``items`` in order. A certificate number repeated in the batch is
     applied in turn, as if written one after the other."""
     held: dict[str, tuple[str, int]] = {}
-    for chunk in _chunks(sorted({i.certificate_no for i in items})):
+    for chunk in chunks(sorted({i.certificate_no for i in items})):
         for no, h, version in session.execute(
             select(Inspector.certificate_no, Inspector.content_hash, Inspector.version).where(
                 Inspector.certificate_no.in_(chunk)

@@ -24,10 +24,10 @@ import orjson
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from services.registry.entities.writer import _chunks
 from services.registry.models import CreditRecord, Entity, ListEntry
 from services.registry.records.schemas import RecordCreate
 from services.registry.vocab import LIST_KINDS, LIST_RECORD_KINDS
+from shared.db import chunks
 from shared.events import CreditRecordEvent
 from shared.outbox import Outbox
 from shared.validation import FieldProblem
@@ -249,7 +249,7 @@ def _error(item: RecordCreate, field_name: str, zh: str, en: str) -> RecordOutco
 
 def _held_hashes(session: Session, items: Sequence[RecordCreate]) -> dict[str, str]:
     held: dict[str, str] = {}
-    for chunk in _chunks(sorted({i.record_id for i in items})):
+    for chunk in chunks(sorted({i.record_id for i in items})):
         for record_id, h in session.execute(
             select(CreditRecord.record_id, CreditRecord.content_hash).where(
                 CreditRecord.record_id.in_(chunk)
@@ -261,14 +261,14 @@ def _held_hashes(session: Session, items: Sequence[RecordCreate]) -> dict[str, s
 
 def _known_codes(session: Session, items: Sequence[RecordCreate]) -> set[str]:
     known: set[str] = set()
-    for chunk in _chunks(sorted({i.code for i in items})):
+    for chunk in chunks(sorted({i.code for i in items})):
         known.update(session.execute(select(Entity.code).where(Entity.code.in_(chunk))).scalars())
     return known
 
 
 def _standing_entries(session: Session, codes: set[str]) -> dict[tuple[str, str], list[_Standing]]:
     standing: dict[tuple[str, str], list[_Standing]] = defaultdict(list)
-    for chunk in _chunks(sorted(codes)):
+    for chunk in chunks(sorted(codes)):
         for entry_id, code, list_kind, listed_on, listing_record_id in session.execute(
             select(
                 ListEntry.id,

@@ -13,9 +13,9 @@ from typing import Any, Literal, cast
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from services.registry.entities.writer import _chunks
 from services.registry.models import Entity, Relation
 from services.registry.relations.schemas import RelationCreate
+from shared.db import chunks
 from shared.events import RelationChanged
 from shared.outbox import Outbox
 
@@ -45,7 +45,7 @@ def write_relations(
     codes = sorted({i.code for i in items})
     known: set[str] = set()
     held: dict[Key, dict[str, Any]] = {}
-    for chunk in _chunks(codes):
+    for chunk in chunks(codes):
         known.update(session.execute(select(Entity.code).where(Entity.code.in_(chunk))).scalars())
         for r in session.execute(
             select(

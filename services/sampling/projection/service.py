@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.sampling.models import entity_projection, inspector_projection
 from services.sampling.projection.schemas import ProjectionStats
 from shared.auth import Principal, ensure_covers
 from shared.errors import NotFound
-from shared.projections import EntityProjectionRead, InspectorProjectionRead
+from shared.projections import (
+    EntityProjectionRead,
+    InspectorProjectionRead,
+    count_in_jurisdiction,
+    read_entity,
+)
 
 
 def get_entity(session: Session, *, code: str, principal: Principal) -> EntityProjectionRead:
-    t = entity_projection
-    row = None
-    # Credit codes are upper case; object codes are kept as the registry stored them.
-    for key in dict.fromkeys((code.strip().upper(), code.strip())):
-        row = session.execute(select(t).where(t.c.code == key)).first()
-        if row is not None:
-            break
-    if row is None:
-        raise NotFound(
-            f"未找到检查对象 {code}", message_en=f"no object with code {code}", field="code"
-        )
-    ensure_covers(principal, row.region_code)
-    return EntityProjectionRead.model_validate(row)
+    return read_entity(session, entity_projection, code=code, principal=principal)
 
 
 def get_inspector(
@@ -43,16 +36,10 @@ def get_inspector(
     return InspectorProjectionRead.model_validate(row)
 
 
-def _count_in(session: Session, table: Table, prefix: str) -> int:
-    query = select(func.count()).select_from(table)
-    query = query.where(table.c.region_code.startswith(prefix, autoescape=True))
-    return session.execute(query).scalar_one()
-
-
 def stats(session: Session, *, principal: Principal) -> ProjectionStats:
     prefix = principal.region_prefix
     return ProjectionStats(
         region_prefix=prefix,
-        entities=_count_in(session, entity_projection, prefix),
-        inspectors=_count_in(session, inspector_projection, prefix),
+        entities=count_in_jurisdiction(session, entity_projection, principal),
+        inspectors=count_in_jurisdiction(session, inspector_projection, principal),
     )
