@@ -46,15 +46,18 @@ class Entity(RegistryBase):
 
     code: Mapped[str] = mapped_column(String(40), primary_key=True)
     code_kind: Mapped[str] = mapped_column(String(8))  # uscc | legacy | object
-    name: Mapped[str] = mapped_column(String(200), index=True)
-    entity_type: Mapped[str] = mapped_column(String(32), index=True)
-    legal_representative: Mapped[str | None] = mapped_column(String(100))
-    address: Mapped[str | None] = mapped_column(String(300))
+    # No index on name (searched by substring, which no B-tree serves), entity_type or
+    # status (a handful of values): each index costs every one of millions of imported rows.
+    name: Mapped[str] = mapped_column(String(200))
+    entity_type: Mapped[str] = mapped_column(String(32))
+    # Indexed: relations derive shared addresses (一址多照) and shared legal representatives.
+    legal_representative: Mapped[str | None] = mapped_column(String(100), index=True)
+    address: Mapped[str | None] = mapped_column(String(300), index=True)
     region_code: Mapped[str] = mapped_column(String(6), index=True)
     industry_code: Mapped[str | None] = mapped_column(String(5), index=True)
     registered_on: Mapped[date | None] = mapped_column(Date)
     registered_capital: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))  # 万元
-    status: Mapped[str] = mapped_column(String(16), index=True)  # active | deregistered | revoked
+    status: Mapped[str] = mapped_column(String(16))  # active | deregistered | revoked
     # sha256 of the declared fields: a re-import of an unchanged row is recognised and skipped.
     content_hash: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, default=1)
