@@ -32,8 +32,9 @@ def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
-    # 64 MB page cache: index maintenance of million-row imports stays in memory.
-    cur.execute("PRAGMA cache_size=-65536")
+    # 128 MB page cache: the indexes of million-row imports stay mostly in memory
+    # (measured: peak RSS of a 1M-entity import stays well under 500 MB).
+    cur.execute("PRAGMA cache_size=-131072")
     cur.execute("PRAGMA temp_store=MEMORY")
     cur.close()
 
