@@ -256,25 +256,37 @@ def test_relay_killed_mid_batch_loses_and_duplicates_nothing(
         with runtime.sessions() as s:
             return events - runtime.outbox.backlog(s)
 
-    relay = subprocess.Popen(
-        [sys.executable, "-m", "services.registry", "relay"], cwd=ROOT, env=env
-    )
-    try:
-        # Kill while a batch is on the broker but not yet marked sent in the store.
-        wait_until(
-            lambda: _broker_count(kafka_bootstrap, TOPIC_ENTITIES) - before > sent_in_store() > 0,
-            timeout=120,
-            interval=0.01,
-            what="the relay to be mid-batch",
+    def start_relay() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "services.registry", "relay"], cwd=ROOT, env=env
         )
-        relay.send_signal(signal.SIGKILL)
-        relay.wait(timeout=10)
+
+    def published_but_unmarked() -> bool:
+        return _broker_count(kafka_bootstrap, TOPIC_ENTITIES) - before > sent_in_store()
+
+    relay = start_relay()
+    try:
+        # Kill while a batch is on the broker but not yet marked sent in the store. The
+        # relay may commit between our two reads and the signal, so the window is checked
+        # again once the relay is dead (both counts then stand still); missed, try again.
+        for _attempt in range(5):
+            wait_until(
+                lambda: published_but_unmarked() and sent_in_store() > 0,
+                timeout=120,
+                interval=0.01,
+                what="the relay to be mid-batch",
+            )
+            relay.send_signal(signal.SIGKILL)
+            relay.wait(timeout=10)
+            if published_but_unmarked():
+                break
+            relay = start_relay()
+        else:
+            pytest.fail("could not kill the relay between publishing a batch and marking it")
         unsent_at_kill = events - sent_in_store()
         assert 0 < unsent_at_kill < events
 
-        relay = subprocess.Popen(
-            [sys.executable, "-m", "services.registry", "relay"], cwd=ROOT, env=env
-        )
+        relay = start_relay()
         wait_until(
             lambda: sent_in_store() == events,
             timeout=180,
