@@ -69,10 +69,7 @@ def run_service_cli(
 
 def _run_relay(runtime: ServiceRuntime) -> int:
     runtime.migrate()
-    from shared import kafka as transport
-    from shared.events import ALL_TOPICS
-
-    transport.ensure_topics(runtime.settings.kafka_bootstrap_servers, ALL_TOPICS)
+    runtime.ensure_topics()
     relay = runtime.make_relay()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -60,6 +60,12 @@ def outbox_table(metadata: MetaData) -> Table:
     )
 
 
+def unsent_count(session: Session, table: Table) -> int:
+    return session.execute(
+        select(func.count()).select_from(table).where(table.c.sent_at.is_(None))
+    ).scalar_one()
+
+
 class Outbox:
     """Writes events of one service (``source``) into its outbox table."""
 
@@ -89,9 +95,7 @@ class Outbox:
             session.execute(self.table.insert(), self.rows(events))
 
     def backlog(self, session: Session) -> int:
-        return session.execute(
-            select(func.count()).select_from(self.table).where(self.table.c.sent_at.is_(None))
-        ).scalar_one()
+        return unsent_count(session, self.table)
 
 
 class OutboxRelay:
@@ -162,4 +166,4 @@ class OutboxRelay:
 
     def _update_backlog(self) -> None:
         with Session(self.engine) as s:
-            self.metrics.outbox_backlog.set(Outbox(self.table, "").backlog(s))
+            self.metrics.outbox_backlog.set(unsent_count(s, self.table))

@@ -31,7 +31,8 @@ from sqlalchemy.orm import Session
 
 from shared.auth import Principal, ensure_covers
 from shared.errors import NotFound
-from shared.events import EntitySnapshot, InspectorSnapshot
+from shared.events import EntitySnapshot, Envelope, EventData, InspectorSnapshot
+from shared.inbox import Handler
 
 
 def entity_projection_table(metadata: MetaData, name: str = "entity_projection") -> Table:
@@ -204,3 +205,26 @@ def count_in_jurisdiction(session: Session, table: Table, principal: Principal) 
     query = select(func.count()).select_from(table)
     query = query.where(table.c.region_code.startswith(principal.region_prefix, autoescape=True))
     return session.execute(query).scalar_one()
+
+
+def entity_snapshot_handlers(table: Table) -> dict[str, Handler]:
+    """Inbox handlers keeping ``table`` (an entity projection) at the newest snapshot. The
+    consumer loop owns the transaction and the inbox row; the handler only writes."""
+
+    def apply(session: Session, envelope: Envelope, data: EventData) -> None:
+        if not isinstance(data, EntitySnapshot):
+            raise TypeError(f"expected an entity snapshot, got {type(data).__name__}")
+        upsert_newer(session, table, "code", entity_row(data, at=envelope.time))
+
+    return {EntitySnapshot.TYPE: apply}
+
+
+def inspector_snapshot_handlers(table: Table) -> dict[str, Handler]:
+    """Inbox handlers keeping ``table`` (an inspector projection) at the newest snapshot."""
+
+    def apply(session: Session, envelope: Envelope, data: EventData) -> None:
+        if not isinstance(data, InspectorSnapshot):
+            raise TypeError(f"expected an inspector snapshot, got {type(data).__name__}")
+        upsert_newer(session, table, "certificate_no", inspector_row(data, at=envelope.time))
+
+    return {InspectorSnapshot.TYPE: apply}

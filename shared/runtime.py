@@ -75,9 +75,7 @@ class ServiceRuntime:
             s.run_consumers and self.consumers
         ):
             return
-        transport.ensure_topics(
-            s.kafka_bootstrap_servers, [*ALL_TOPICS, *(dead_letter_topic(t) for t in ALL_TOPICS)]
-        )
+        self.ensure_topics()
         if s.run_relay and self.outbox_table is not None:
             self._spawn("relay", self.make_relay().run)
         if s.run_consumers:
@@ -85,6 +83,13 @@ class ServiceRuntime:
                 consumer = self.make_consumer(spec)
                 self._inbox_consumers.append(consumer)
                 self._spawn(f"consumer-{spec.name}", consumer.run)
+
+    def ensure_topics(self) -> None:
+        """Every topic of the contract and its dead-letter topic, whoever starts first."""
+        transport.ensure_topics(
+            self.settings.kafka_bootstrap_servers,
+            [*ALL_TOPICS, *(dead_letter_topic(t) for t in ALL_TOPICS)],
+        )
 
     def make_relay(self) -> OutboxRelay:
         assert self.outbox_table is not None

@@ -78,14 +78,3 @@ SPECIALTIES = {
 
 # Object keys for non-entity objects (FORMAT.md).
 OBJECT_CODE_PATTERN = r"^[A-Z]{1,4}-[0-9A-Za-z_-]{1,36}$"
-
-
-def from_chinese(vocab: dict[str, str], value: str) -> str:
-    """Map a Chinese word to its key; keys pass through unchanged."""
-    value = value.strip()
-    if value in vocab:
-        return value
-    for key, zh in vocab.items():
-        if zh == value:
-            return key
-    return value

@@ -1,20 +1,7 @@
-"""Inbox handlers: the consumer loop owns the transaction and the inbox row; these only
-write the projection."""
-
-from __future__ import annotations
-
-from sqlalchemy.orm import Session
+"""Inbox handlers writing the entity projection."""
 
 from services.publication.models import entity_projection
-from shared.events import EntitySnapshot, Envelope, EventData
 from shared.inbox import Handler
-from shared.projections import entity_row, upsert_newer
+from shared.projections import entity_snapshot_handlers
 
-
-def apply_entity_snapshot(session: Session, envelope: Envelope, data: EventData) -> None:
-    if not isinstance(data, EntitySnapshot):
-        raise TypeError(f"expected an entity snapshot, got {type(data).__name__}")
-    upsert_newer(session, entity_projection, "code", entity_row(data, at=envelope.time))
-
-
-ENTITY_HANDLERS: dict[str, Handler] = {EntitySnapshot.TYPE: apply_entity_snapshot}
+ENTITY_HANDLERS: dict[str, Handler] = entity_snapshot_handlers(entity_projection)

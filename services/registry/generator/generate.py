@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date
 from itertools import accumulate
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 import orjson
@@ -34,6 +34,7 @@ from tqdm import tqdm  # type: ignore[import-untyped]
 
 from services.registry.generator import shanxi as sx
 from shared.credit_code import CHARSET, make_legacy, make_uscc
+from shared.events import EntityType
 
 REFERENCE_DATE = date(2026, 11, 1)
 _NL = orjson.OPT_APPEND_NEWLINE
@@ -90,15 +91,7 @@ Format = Literal["jsonl", "csv"]
 # Entity-type indices, in the order of sx.ENTITY_TYPE_SHARES.
 TYPES = tuple(sx.ENTITY_TYPE_SHARES)
 ENT, IND, COOP, SOC, PROD, PROJ, BEH = range(7)
-assert TYPES == (
-    "enterprise",
-    "individual_business",
-    "farmer_cooperative",
-    "social_organisation",
-    "product",
-    "project",
-    "behaviour",
-)
+assert get_args(EntityType) == TYPES, "shares must follow the event contract's order"
 
 _DATE_BASE = date(1990, 1, 1).toordinal()
 _DATE_END = date(2040, 12, 31).toordinal()

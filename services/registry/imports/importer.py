@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.registry.entities.schemas import EntityCreate
 from services.registry.entities.writer import TagCache, write_entities
-from services.registry.imports.readers import Format, RawRow, read_rows
+from services.registry.imports.readers import Format, RawRow, guess_format, read_rows
 from services.registry.tags.rules import RuleSet
 from shared.outbox import Outbox
 from shared.validation import problems_of
@@ -188,7 +188,5 @@ def _write_batch(
 def import_file(
     sessions: sessionmaker[Session], outbox: Outbox, kind: Kind, path: Path, **kwargs: Any
 ) -> ImportReport:
-    from services.registry.imports.readers import guess_format
-
     with path.open("rb") as f:
         return run_import(sessions, outbox, kind, f, guess_format(path.name), **kwargs)
