@@ -76,5 +76,7 @@ def get_outbox(request: Request) -> Outbox:
     return runtime.outbox
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the commit happens when the handler returns, before the response is
+# sent, so a failed commit is an error answer, never a success answer for lost work.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 OutboxDep = Annotated[Outbox, Depends(get_outbox)]

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any, ClassVar, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 # Topics (architecture.md). scoring.classes is INTERNAL: never consumed by publication.
 TOPIC_ENTITIES = "registry.entities"
@@ -190,8 +190,124 @@ class InspectorSnapshot(EventData):
         return self.certificate_no
 
 
+# The standard inspection-result categories (seed 002, 抽查检查结果). The ninth category,
+# 合格/不合格, is two keys. A visit may carry several categories, but 未发现问题 excludes
+# every other. The registry's imported inspection records use the Chinese words.
+INSPECTION_RESULTS: dict[str, str] = {
+    "no_problem": "未发现问题",
+    "unpublished_information": "未按规定公示应当公示的信息",
+    "unreachable": "通过登记的住所(经营场所)无法联系",
+    "refused_inspection": "不配合检查情节严重",
+    "no_relevant_activity": "未发现开展本次抽查涉及的经营活动",
+    "ordered_to_rectify": "发现问题，依法责令立即改正或者限期改正",
+    "further_investigation": "发现问题，待后续调查处理",
+    "qualified": "合格",
+    "unqualified": "不合格",
+    "other": "其他情况",
+}
+InspectionResultCategory = Literal[
+    "no_problem",
+    "unpublished_information",
+    "unreachable",
+    "refused_inspection",
+    "no_relevant_activity",
+    "ordered_to_rectify",
+    "further_investigation",
+    "qualified",
+    "unqualified",
+    "other",
+]
+# The categories that mean the inspection found a problem (the closed loop raises risk).
+PROBLEM_RESULTS = frozenset(
+    {
+        "unpublished_information",
+        "unreachable",
+        "refused_inspection",
+        "ordered_to_rectify",
+        "further_investigation",
+        "unqualified",
+    }
+)
+RESULT_BY_CHINESE = {zh: key for key, zh in INSPECTION_RESULTS.items()}
+
+
+class InspectionResultEvent(EventData):
+    """The result of one inspection item at one visit (sampling → scoring, publication)."""
+
+    TYPE: ClassVar[str] = "sampling.result.recorded"
+    TOPIC: ClassVar[str] = TOPIC_RESULTS
+
+    visit_id: str
+    task_no: str
+    code: str
+    item: str
+    results: list[InspectionResultCategory] = Field(min_length=1)
+    finished_on: date
+
+    @model_validator(mode="after")
+    def _no_problem_stands_alone(self) -> InspectionResultEvent:
+        if "no_problem" in self.results and len(set(self.results)) > 1:
+            raise ValueError("未发现问题 excludes every other result category")
+        return self
+
+    @property
+    def problem_found(self) -> bool:
+        return any(r in PROBLEM_RESULTS for r in self.results)
+
+    def subject(self) -> str:
+        return self.code
+
+
+RiskClass = Literal["A", "B", "C", "D"]
+
+
+class ClassChanged(EventData):
+    """An entity's risk class was assigned or changed. INTERNAL (内部参考): only sampling
+    consumes it; publication must never subscribe to ``scoring.classes``."""
+
+    TYPE: ClassVar[str] = "scoring.class.changed"
+    TOPIC: ClassVar[str] = TOPIC_CLASSES
+
+    code: str
+    risk_class: RiskClass
+    previous_class: RiskClass | None = None
+    model_id: str
+    model_version: int
+    as_of: date
+    cause: Literal["incremental", "monthly_run"]
+
+    def subject(self) -> str:
+        return self.code
+
+
+class WarningChanged(EventData):
+    """An early warning (监测预警) was raised, acted on or closed."""
+
+    TYPE: ClassVar[str] = "scoring.warning.changed"
+    TOPIC: ClassVar[str] = TOPIC_WARNINGS
+
+    warning_id: str
+    code: str
+    rule: str
+    status: Literal["raised", "actioned", "closed"]
+    action: Literal["remind", "warn", "interview", "inspect"] | None = None
+    raised_on: date
+
+    def subject(self) -> str:
+        return self.code
+
+
 EVENT_TYPES: dict[str, type[EventData]] = {
-    cls.TYPE: cls for cls in (EntitySnapshot, CreditRecordEvent, RelationChanged, InspectorSnapshot)
+    cls.TYPE: cls
+    for cls in (
+        EntitySnapshot,
+        CreditRecordEvent,
+        RelationChanged,
+        InspectorSnapshot,
+        InspectionResultEvent,
+        ClassChanged,
+        WarningChanged,
+    )
 }
 
 

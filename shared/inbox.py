@@ -43,7 +43,7 @@ def inbox_table(metadata: MetaData) -> Table:
 
 @dataclass
 class _Parsed:
-    record: ConsumerRecord
+    record: ConsumerRecord | None  # None: applied without the broker (apply_envelopes)
     envelope: Envelope
     data: EventData
 
@@ -61,6 +61,7 @@ class InboxConsumer:
         inbox: Table,
         handlers: dict[str, Handler],
         dlq_producer: KafkaProducer | None = None,
+        after_batch: Callable[[Session], None] | None = None,
     ) -> None:
         self.name = name
         self.consumer = consumer
@@ -68,6 +69,9 @@ class InboxConsumer:
         self.inbox = inbox
         self.handlers = handlers
         self.dlq_producer = dlq_producer
+        # Work done once per batch, in its transaction, after every handler (e.g. scoring
+        # reclassifies each touched entity once, not once per record).
+        self.after_batch = after_batch
         self.metrics = service_metrics(service)
 
     # -- one poll -------------------------------------------------------------------
@@ -100,8 +104,16 @@ class InboxConsumer:
                     self._rewind(records)
                     raise
                 except Exception as exc:
+                    assert p.record is not None  # polled items always carry their record
                     self._dead_letter(p.record, f"handler failed: {type(exc).__name__}: {exc}")
         return len(records)
+
+    def apply_envelopes(self, envelopes: Sequence[Envelope]) -> None:
+        """Apply events that did not come through the broker (a replay from another
+        service's snapshot, a test) with the same handlers and the same inbox."""
+        self._apply(
+            [_Parsed(None, e, EVENT_TYPES[e.type].model_validate(e.data)) for e in envelopes]
+        )
 
     def _parse(self, record: ConsumerRecord) -> _Parsed | None:
         try:
@@ -145,6 +157,8 @@ class InboxConsumer:
                     }
                 )
             if done:
+                if self.after_batch is not None:
+                    self.after_batch(session)
                 session.execute(self.inbox.insert(), done)
         self.metrics.events_consumed.labels(self.name, "applied").inc(len(done))
 

@@ -6,11 +6,14 @@ delivery is at least once, and consumers' inboxes make application exactly once.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
+import orjson
 from kafka import KafkaProducer
 from sqlalchemy import (
     BigInteger,
@@ -30,6 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from shared.db import bulk_insert
 from shared.events import EventData
 from shared.metrics import service_metrics
 
@@ -94,8 +98,54 @@ class Outbox:
         if events:
             session.execute(self.table.insert(), self.rows(events))
 
+    def add_data(
+        self, session: Session, event: type[EventData], items: Sequence[tuple[str, dict[str, Any]]]
+    ) -> None:
+        """Bulk writers' path: events of one type given as (subject, data), ``data`` being
+        what ``event.model_dump()`` would hold, fields in declaration order (the envelope
+        is the one ``EventData.envelope_bytes`` writes). Measured: building millions of
+        event models was a tenth of an import's time."""
+        if not items:
+            return
+        now = datetime.now(UTC)
+        head = {"type": event.TYPE, "source": self.source}
+        rows = [
+            (
+                event_id,
+                event.TYPE,
+                event.TOPIC,
+                subject,
+                orjson.dumps(
+                    {
+                        "id": event_id,
+                        **head,
+                        "time": now,
+                        "subject": subject,
+                        "schema_version": event.SCHEMA_VERSION,
+                        "data": data,
+                    }
+                ).decode(),
+            )
+            for event_id, (subject, data) in zip(uuid4_strings(len(items)), items, strict=True)
+        ]
+        columns = ("event_id", "event_type", "topic", "key", "payload")
+        bulk_insert(session, self.table, columns, rows, constants={"created_at": now})
+
     def backlog(self, session: Session) -> int:
         return unsent_count(session, self.table)
+
+
+# Hex digit of a random nibble with the RFC 4122 variant bits (10xx) set.
+_VARIANT = {f"{n:x}": f"{(n & 0x3) | 0x8:x}" for n in range(16)}
+
+
+def uuid4_strings(n: int) -> Iterator[str]:
+    """``n`` random (version 4) UUIDs as ``str(uuid.uuid4())`` writes them, from one
+    os.urandom call: uuid4() per event cost as much as serialising the event."""
+    digits = os.urandom(16 * n).hex()
+    for i in range(0, 32 * n, 32):
+        h = digits[i : i + 32]
+        yield f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
 
 class OutboxRelay:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     Integer,
     MetaData,
     String,
@@ -51,6 +52,7 @@ def entity_projection_table(metadata: MetaData, name: str = "entity_projection")
         Column("legal_representative", String(100), nullable=True),
         Column("address", String(300), nullable=True),
         Column("registered_on", Date, nullable=True),
+        Column("registered_capital", Float, nullable=True),  # 万元
         Column("tags", JSON, nullable=False),
         Column("licences", JSON, nullable=False),
         Column("version", Integer, nullable=False),
@@ -93,6 +95,7 @@ def entity_row(snapshot: EntitySnapshot, *, at: datetime) -> dict[str, Any]:
         "legal_representative": snapshot.legal_representative,
         "address": snapshot.address,
         "registered_on": snapshot.registered_on,
+        "registered_capital": snapshot.registered_capital,
         "tags": list(snapshot.tags),
         "licences": list(snapshot.licences),
         "version": snapshot.version,
@@ -159,6 +162,7 @@ class EntityProjectionRead(BaseModel):
     legal_representative: str | None
     address: str | None
     registered_on: date | None
+    registered_capital: float | None = None
     tags: list[str]
     licences: list[str]
     version: int

@@ -29,6 +29,7 @@ class ConsumerSpec:
 
     name: str
     handlers: dict[str, Handler]
+    after_batch: Callable[[Session], None] | None = None
 
 
 @dataclass
@@ -39,6 +40,8 @@ class ServiceRuntime:
     outbox_table: Table | None = None
     inbox_table: Table | None = None
     consumers: list[ConsumerSpec] = field(default_factory=list)
+    # Seeds reference data the schema needs (e.g. shipped models), after every migration.
+    after_migrate: Callable[[sessionmaker[Session]], None] | None = None
     engine: Engine = field(init=False)
     sessions: sessionmaker[Session] = field(init=False)
     _stop: threading.Event = field(default_factory=threading.Event, init=False)
@@ -56,6 +59,8 @@ class ServiceRuntime:
 
     def migrate(self) -> None:
         upgrade(self.migrations, self.engine)
+        if self.after_migrate is not None:
+            self.after_migrate(self.sessions)
 
     def store_ready(self) -> bool:
         try:
@@ -104,6 +109,21 @@ class ServiceRuntime:
             batch_size=self.settings.relay_batch_size,
         )
 
+    def offline_consumer(self, name: str) -> InboxConsumer:
+        """The consumer ``name`` without a broker connection, for ``apply_envelopes``:
+        replays, bulk loads and tests apply events exactly as the live consumer does."""
+        assert self.inbox_table is not None, "a consumer needs the inbox table"
+        spec = next(c for c in self.consumers if c.name == name)
+        return InboxConsumer(
+            name=spec.name,
+            service=self.settings.service_name,
+            consumer=None,  # type: ignore[arg-type]
+            session_factory=self.sessions,
+            inbox=self.inbox_table,
+            handlers=spec.handlers,
+            after_batch=spec.after_batch,
+        )
+
     def make_consumer(self, spec: ConsumerSpec) -> InboxConsumer:
         assert self.inbox_table is not None, "a consumer needs the inbox table"
         s = self.settings
@@ -122,6 +142,7 @@ class ServiceRuntime:
             inbox=self.inbox_table,
             handlers=spec.handlers,
             dlq_producer=dlq,
+            after_batch=spec.after_batch,
         )
 
     def _spawn(self, name: str, target: Callable[[threading.Event], None]) -> None:

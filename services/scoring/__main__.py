@@ -1,4 +1,6 @@
 from services.scoring.app import build_app, build_runtime
+from services.scoring.audit.cli import EXTRA as AUDIT_COMMANDS
+from services.scoring.classify import cli as classify_cli
 from services.scoring.settings import ScoringSettings
 from shared.cli import main_guard, run_service_cli
 
@@ -8,6 +10,11 @@ def main() -> int:
         settings_cls=ScoringSettings,
         app_factory=build_app,  # type: ignore[arg-type]
         runtime_factory=build_runtime,  # type: ignore[arg-type]
+        extra={
+            "full-run": classify_cli.FULL_RUN,
+            "bootstrap": classify_cli.BOOTSTRAP,
+            **AUDIT_COMMANDS,
+        },
     )
 
 

@@ -5,23 +5,45 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+from sqlalchemy.orm import Session, sessionmaker
 
+from services.scoring.analysis.router import router as analysis_router
+from services.scoring.audit.router import router as audit_router
+from services.scoring.classify.router import router as classes_router
+from services.scoring.exports.router import router as exports_router
+from services.scoring.features.handlers import (
+    ENTITY_HANDLERS,
+    RECORD_HANDLERS,
+    reclassify_touched,
+)
+from services.scoring.indicators.router import router as models_router
+from services.scoring.indicators.store import seed_shipped
 from services.scoring.models import ScoringBase, inbox, outbox
-from services.scoring.projection.handlers import ENTITY_HANDLERS
 from services.scoring.projection.router import router as projection_router
 from services.scoring.settings import ScoringSettings
+from services.scoring.warnings.router import router as warnings_router
 from shared.app import create_app
+from shared.db import transaction
 from shared.runtime import ConsumerSpec, ServiceRuntime
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 DESCRIPTION = """\
-Credit-risk classification of inspection objects (信用风险分类) for the sampling service.
+Credit-risk classification of inspection objects (企业信用风险分类) for the sampling service.
+Classes are an internal reference (内部参考): every endpoint needs a credit officer's
+token, answers within the officer's jurisdiction, and every read of classes is audited.
 
-Built: the projection of the registry's entities (consumed from `registry.entities`).
+- **Indicator models** as data (通用型 + 专业型), versioned, editable by province-level officers.
+- **Classes** A/B/C/D: incremental on every record, and a monthly full run with stability.
+- **Early warning** (监测预警), **regional and industry analysis**, **audit**, **export**.
 
-Not yet built (later issues): indicator models, A/B/C/D classification, early warning,
-analysis, and the `scoring.classes` / `scoring.warnings` events."""
+Consumes `registry.entities`, `registry.records` and `sampling.results`; emits
+`scoring.classes` (to sampling only) and `scoring.warnings`."""
+
+
+def seed_reference_data(sessions: sessionmaker[Session]) -> None:
+    with transaction(sessions) as session:
+        seed_shipped(session)
 
 
 def build_runtime(settings: ScoringSettings) -> ServiceRuntime:
@@ -31,7 +53,11 @@ def build_runtime(settings: ScoringSettings) -> ServiceRuntime:
         migrations=MIGRATIONS,
         outbox_table=outbox,
         inbox_table=inbox,
-        consumers=[ConsumerSpec("entities", ENTITY_HANDLERS)],
+        consumers=[
+            ConsumerSpec("entities", ENTITY_HANDLERS, after_batch=reclassify_touched),
+            ConsumerSpec("records", RECORD_HANDLERS, after_batch=reclassify_touched),
+        ],
+        after_migrate=seed_reference_data,
     )
 
 
@@ -41,5 +67,13 @@ def build_app(settings: ScoringSettings | None = None) -> FastAPI:
         runtime,
         title="Scoring service · 信用风险分类",
         description=DESCRIPTION,
-        routers=[projection_router],
+        routers=[
+            projection_router,
+            classes_router,
+            models_router,
+            analysis_router,
+            audit_router,
+            exports_router,
+            warnings_router,
+        ],
     )

@@ -38,8 +38,9 @@ class Skeleton:
     port: int
     # consumer name -> topics it reads
     consumers: dict[str, list[str]]
-    # every /v1 route, method and path template
+    # every /v1 route, method and path template (built services: at least these)
     routes: set[tuple[str, str]]
+    built: bool = False
 
 
 SCORING = Skeleton(
@@ -47,8 +48,15 @@ SCORING = Skeleton(
     ScoringSettings,
     scoring_app,
     8002,
-    {"entities": ["registry.entities"]},
-    {("GET", "/v1/projection/entities/{code}"), ("GET", "/v1/projection/stats")},
+    {"entities": ["registry.entities"], "records": ["registry.records", "sampling.results"]},
+    {
+        ("GET", "/v1/projection/entities/{code}"),
+        ("GET", "/v1/projection/stats"),
+        ("GET", "/v1/classes/{code}"),
+        ("GET", "/v1/models"),
+        ("POST", "/v1/runs"),
+    },
+    built=True,
 )
 SAMPLING = Skeleton(
     "sampling",

@@ -41,9 +41,13 @@ def test_openapi_lists_exactly_its_routes_and_what_is_not_built(svc: Running) ->
         if path.startswith("/v1/")
         for method in ops
     }
-    assert v1 == svc.skeleton.routes
     assert {"/healthz", "/readyz"} <= set(spec["paths"])
-    assert "Not yet built" in spec["info"]["description"]
+    if svc.skeleton.built:
+        assert svc.skeleton.routes <= v1
+        assert "Not yet built" not in spec["info"]["description"]
+    else:
+        assert v1 == svc.skeleton.routes
+        assert "Not yet built" in spec["info"]["description"]
 
 
 @pytest.mark.parametrize("skeleton", SKELETONS, ids=lambda s: s.name)

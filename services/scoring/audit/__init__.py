@@ -1,0 +1,1 @@
+"""Append-only, hash-chained audit log of class reads, exports and model changes."""
