@@ -13,6 +13,7 @@ def main() -> int:
         extra={
             "full-run": classify_cli.FULL_RUN,
             "bootstrap": classify_cli.BOOTSTRAP,
+            "warnings-scan": classify_cli.SCAN,
             **AUDIT_COMMANDS,
         },
     )

@@ -250,6 +250,21 @@ def test_a_relation_declared_to_a_high_risk_entity(scoring: Scoring):
     assert set(warned(scoring, "related_high_risk")) == {newcomer.code}
 
 
+def test_a_firm_registered_at_a_dishonest_firms_address_is_warned_at_once(scoring: Scoring):
+    address = "山西省晋城市城区某路200号"
+    bad = entity(192, address=address)
+    scoring.apply(bad, record(bad.code, "dishonest_listed", days_ago(30)))
+    newcomer = entity(193, "140581", address=address, registered_on=days_ago(1))
+    scoring.apply(newcomer)
+    assert set(warned(scoring, "related_high_risk")) == {newcomer.code}
+    # A county officer elsewhere is told that a link exists, not which entity it is.
+    h = scoring.headers(region="140581")
+    w = scoring.client.get("/v1/warnings", params={"code": newcomer.code}, headers=h).json()
+    details = w["items"][0]["details"]
+    assert details["links"] == [] and details["links_outside_jurisdiction"] == 1
+    assert details["related"] == 1
+
+
 def test_becoming_class_d_warns_the_same_legal_representatives_firms(scoring: Scoring):
     bad = entity(188, "140502", legal_representative="赵某")
     same_person = entity(189, "140581", legal_representative="赵某")  # same city

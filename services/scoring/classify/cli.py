@@ -13,6 +13,8 @@ from services.scoring.app import build_runtime
 from services.scoring.classify.full_run import run_monthly
 from services.scoring.features.bootstrap import bootstrap
 from services.scoring.settings import ScoringSettings
+from services.scoring.warnings.scan import scan_all
+from shared.db import transaction
 from shared.workdays import china_today
 
 
@@ -59,6 +61,28 @@ def run_bootstrap(args: argparse.Namespace) -> int:
     return 0
 
 
+def configure_scan(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--as-of", type=date.fromisoformat, help="YYYY-MM-DD (default: today)")
+
+
+def run_scan(args: argparse.Namespace) -> int:
+    """The monthly population-wide early-warning scan (the consumers warn event by event;
+    this catches up whatever they could not see, e.g. a bootstrapped province)."""
+    as_of = args.as_of or china_today()
+    runtime = build_runtime(ScoringSettings())
+    runtime.migrate()
+    with transaction(runtime.sessions) as session:
+        report = scan_all(session, runtime.outbox, as_of)
+    for rule in report.met:
+        print(
+            f"{rule}: met={report.met[rule]} raised={report.raised.get(rule, 0)} "
+            f"seconds={report.seconds.get(rule, 0):.1f}"
+        )
+    runtime.stop()
+    return 0
+
+
+SCAN = ("run the early-warning rules over the whole population", configure_scan, run_scan)
 FULL_RUN = ("run the monthly full classification", configure_full_run, run_full_run)
 BOOTSTRAP = (
     "load the registry's export files into an empty store",

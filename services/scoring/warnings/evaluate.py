@@ -46,7 +46,7 @@ def abnormal_registration(
         (F.BY_ADDRESS, e.address, hood.at_address),
         (
             F.BY_LEGAL_REPRESENTATIVE,
-            f"{e.city}:{e.legal_representative}",
+            f"{e.city}:{e.legal_representative}" if e.legal_representative else None,
             hood.same_legal_representative,
         ),
     )
@@ -60,12 +60,13 @@ def abnormal_registration(
         ]
         if value is None or len(members) < params.min_entities:
             continue
+        days = [p.registered_on for p in members if p.registered_on is not None]
         cluster = F.RegistrationCluster(
             by=by,
             value=value,
             members=tuple(L.peer_ref(p) for p in members),
-            first_registered_on=min(p.registered_on for p in members),  # type: ignore[type-var]
-            last_registered_on=max(p.registered_on for p in members),  # type: ignore[type-var]
+            first_registered_on=min(days),
+            last_registered_on=max(days),
         )
         clusters.append((cluster, members))
     targets: dict[str, L.EntityRef] = {}

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import Row, select, text, update
 from sqlalchemy.dialects import sqlite
@@ -31,7 +31,9 @@ from shared.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
-RAISED, ACTIONED, CLOSED = "raised", "actioned", "closed"
+RAISED: Final = "raised"
+ACTIONED: Final = "actioned"
+CLOSED: Final = "closed"
 STATUS_ZH = {RAISED: "待处置", ACTIONED: "已处置", CLOSED: "已关闭"}
 ACTIONS = {"remind": "提醒", "warn": "警示", "interview": "约谈", "inspect": "检查"}
 OPEN_WHERE = text("status != 'closed'")  # the predicate of uq_warnings_open

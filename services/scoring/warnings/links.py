@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, Row, Select, and_, bindparam, case, func, or_, select, union
+from sqlalchemy import Date, Select, and_, bindparam, case, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from services.scoring.models import entity_classes, entity_projection, facts, relations
@@ -57,7 +57,7 @@ class EntityRef:
     licences: tuple[str, ...]
 
     @classmethod
-    def of(cls, row: Row[Any]) -> EntityRef:
+    def of(cls, row: Any) -> EntityRef:
         return cls(
             code=row.code,
             region_code=row.region_code,

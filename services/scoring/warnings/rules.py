@@ -181,7 +181,7 @@ _cache: dict[str, tuple[float, dict[str, Rule]]] = {}
 
 def load_rules(session: Session) -> dict[str, Rule]:
     """Every rule as it applies now, for evaluation (cached briefly, see above)."""
-    key = session.get_bind().url.render_as_string(hide_password=True)
+    key = session.get_bind().engine.url.render_as_string(hide_password=True)
     hit = _cache.get(key)
     if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
         return hit[1]
@@ -191,7 +191,7 @@ def load_rules(session: Session) -> dict[str, Rule]:
 
 
 def forget_cached_rules(session: Session) -> None:
-    _cache.pop(session.get_bind().url.render_as_string(hide_password=True), None)
+    _cache.pop(session.get_bind().engine.url.render_as_string(hide_password=True), None)
 
 
 def _dialect(session: Session) -> str:
