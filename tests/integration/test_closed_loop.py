@@ -79,6 +79,8 @@ def test_a_penalty_in_the_registry_reclassifies_through_the_broker(
         "Authorization": "Bearer "
         + mint_token(settings.auth_secret, subject="t", role="registry_clerk", region="140000")
     }
+    # A young small firm: class A under the shipped general model, a few points below the
+    # B line, so that one fresh penalty is enough to cross it.
     code = entity_code(777)
     today = china_today()
     with TestClient(build_registry(settings)) as registry:
@@ -91,8 +93,8 @@ def test_a_penalty_in_the_registry_reclassifies_through_the_broker(
                 "name": "晋城市城区闭环测试有限公司",
                 "region_code": "140502",
                 "industry_code": "5261",
-                "registered_on": (today - timedelta(days=6 * 365)).isoformat(),
-                "registered_capital": "500",
+                "registered_on": (today - timedelta(days=4 * 365)).isoformat(),
+                "registered_capital": "20",
                 "address": "山西省晋城市城区闭环路1号",
                 "legal_representative": "闭环测试",
             },
