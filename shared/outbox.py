@@ -18,15 +18,21 @@ from kafka import KafkaProducer
 from sqlalchemy import (
     BigInteger,
     Column,
+    ColumnElement,
+    Connection,
     DateTime,
     Engine,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
+    Select,
     String,
     Table,
     Text,
+    cast,
     func,
+    or_,
     select,
     text,
     update,
@@ -148,6 +154,17 @@ def uuid4_strings(n: int) -> Iterator[str]:
         yield f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
 
+def id_runs(ids: Sequence[int]) -> list[tuple[int, int]]:
+    """Sorted distinct ``ids`` as maximal runs of consecutive integers (first, last)."""
+    runs: list[tuple[int, int]] = []
+    for i in ids:
+        if runs and i == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], i)
+        else:
+            runs.append((i, i))
+    return runs
+
+
 class OutboxRelay:
     def __init__(
         self,
@@ -168,33 +185,66 @@ class OutboxRelay:
 
     def relay_batch(self) -> int:
         """Publish one batch of unsent rows; returns how many were published."""
-        t = self.table
-        query = (
-            select(t.c.id, t.c.topic, t.c.key, t.c.payload)
-            .where(t.c.sent_at.is_(None))
-            .order_by(t.c.id)
-            .limit(self.batch_size)
-        )
-        if self.engine.dialect.name == "postgresql":
-            # A second relay (hot standby) skips rows the first is publishing.
-            query = query.with_for_update(skip_locked=True)
+        postgres = self.engine.dialect.name == "postgresql"
         with self.engine.begin() as conn:
-            rows = conn.execute(query).all()
+            now = datetime.now(UTC)
+            # On PostgreSQL the rows are marked in the same statement that picks them;
+            # nobody sees the mark before this transaction commits, after the publish.
+            rows = conn.execute(self._claim(now) if postgres else self._pick()).all()
             if not rows:
                 return 0
+            rows.sort(key=lambda r: r[0])  # RETURNING keeps no order; publish in id order
+            send = self.producer.send
             futures = [
-                self.producer.send(r.topic, key=r.key.encode(), value=r.payload.encode())
-                for r in rows
+                send(topic, key=key.encode(), value=payload) for _, topic, key, payload in rows
             ]
             self.producer.flush()
             for f in futures:
                 f.get(timeout=60)  # raises if the broker refused: the transaction rolls back
-            ids = [r.id for r in rows]
-            now = datetime.now(UTC)
-            for i in range(0, len(ids), 1000):
-                conn.execute(update(t).where(t.c.id.in_(ids[i : i + 1000])).values(sent_at=now))
+            if not postgres:
+                self._mark_sent(conn, [r[0] for r in rows], now)
         self.metrics.events_relayed.inc(len(rows))
         return len(rows)
+
+    def _payload_bytes(self) -> ColumnElement[bytes]:
+        """The payload as the bytes Kafka gets, read as such (no decode and re-encode)."""
+        if self.engine.dialect.name == "postgresql":
+            return func.convert_to(self.table.c.payload, "UTF8", type_=LargeBinary)
+        return cast(self.table.c.payload, LargeBinary)  # SQLite: the stored UTF-8 as is
+
+    def _unsent(self) -> Select[tuple[int]]:
+        t = self.table
+        return select(t.c.id).where(t.c.sent_at.is_(None)).order_by(t.c.id).limit(self.batch_size)
+
+    def _pick(self) -> Select[Any]:
+        t = self.table
+        return (
+            select(t.c.id, t.c.topic, t.c.key, self._payload_bytes())
+            .where(t.c.sent_at.is_(None))
+            .order_by(t.c.id)
+            .limit(self.batch_size)
+        )
+
+    def _claim(self, now: datetime) -> Any:
+        """PostgreSQL: one statement locks, marks and returns a batch; a second relay (hot
+        standby) skips the rows the first holds. Measured: a SELECT … FOR UPDATE and an
+        UPDATE per 1000 ids wrote every row twice and halved the relay."""
+        t = self.table
+        unsent = self._unsent().with_for_update(skip_locked=True)
+        return (
+            update(t)
+            .where(t.c.id.in_(unsent.scalar_subquery()))
+            .values(sent_at=now)
+            .returning(t.c.id, t.c.topic, t.c.key, self._payload_bytes())
+        )
+
+    def _mark_sent(self, conn: Connection, ids: list[int], now: datetime) -> None:
+        """Mark ``ids`` sent by id ranges: a batch is usually one run of consecutive ids.
+        Only ids of the batch are in its runs, so rows it skipped stay unsent."""
+        runs = id_runs(ids)
+        for i in range(0, len(runs), 400):  # 2 parameters a run, under SQLite's limit
+            ranges = [self.table.c.id.between(a, b) for a, b in runs[i : i + 400]]
+            conn.execute(update(self.table).where(or_(*ranges)).values(sent_at=now))
 
     def drain(self) -> int:
         total = 0

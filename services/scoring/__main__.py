@@ -1,6 +1,7 @@
 from services.scoring.app import build_app, build_runtime
 from services.scoring.audit.cli import EXTRA as AUDIT_COMMANDS
 from services.scoring.classify import cli as classify_cli
+from services.scoring.evaluation.cli import EVALUATE
 from services.scoring.settings import ScoringSettings
 from shared.cli import main_guard, run_service_cli
 
@@ -14,6 +15,7 @@ def main() -> int:
             "full-run": classify_cli.FULL_RUN,
             "bootstrap": classify_cli.BOOTSTRAP,
             "warnings-scan": classify_cli.SCAN,
+            "evaluate": EVALUATE,
             **AUDIT_COMMANDS,
         },
     )

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 import orjson
 from sqlalchemy import bindparam, delete, insert, select, update
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from services.registry.entities.schemas import EntityCreate
 from services.registry.models import Entity, EntityLicence, EntityTag, Tag
 from services.registry.tags.rules import RuleSet
-from shared.db import chunks
+from shared.db import bulk_insert, chunks, select_by_keys
 from shared.events import EntitySnapshot
 from shared.outbox import Outbox
 
@@ -28,8 +28,9 @@ ENTITIES = Entity.__table__
 Action = Literal["created", "updated", "unchanged"]
 
 
-@dataclass(frozen=True)
-class EntityOutcome:
+class EntityOutcome(NamedTuple):
+    # A named tuple, not a frozen dataclass: imports make millions and its __init__ cost
+    # as much as the row's insert parameters.
     code: str
     action: Action
     version: int
@@ -57,9 +58,47 @@ class TagCache:
 
 
 def content_hash(item: EntityCreate) -> str:
+    """sha256 of the declared fields as JSON with sorted keys. ``__dict__`` holds exactly
+    what ``model_dump()`` gives, and orjson writes dates as pydantic's JSON mode does, so
+    this equals hashing ``model_dump(mode="json")`` without building that dict."""
     return hashlib.sha256(
-        orjson.dumps(item.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+        orjson.dumps(item.__dict__, default=_decimal_as_str, option=orjson.OPT_SORT_KEYS)
     ).hexdigest()
+
+
+def _decimal_as_str(value: object) -> str:
+    if isinstance(value, Decimal):
+        return str(value)  # pydantic's JSON form of a Decimal
+    raise TypeError(f"cannot hash a {type(value).__name__}")
+
+
+# Column order of the entity rows built below; created_at/updated_at are the batch's time.
+_ENTITY_COLUMNS = (
+    "code",
+    "code_kind",
+    "name",
+    "entity_type",
+    "legal_representative",
+    "address",
+    "region_code",
+    "industry_code",
+    "registered_on",
+    "registered_capital",
+    "status",
+    "content_hash",
+    "version",
+)
+
+
+@dataclass
+class _Rows:
+    """What one batch writes besides the outcomes: plain tuples for the bulk inserts."""
+
+    new: list[tuple[object, ...]] = field(default_factory=list)
+    changed: list[dict[str, object]] = field(default_factory=list)
+    licences: list[tuple[str, str]] = field(default_factory=list)
+    tags: list[tuple[str, int, str]] = field(default_factory=list)
+    events: list[tuple[str, dict[str, object]]] = field(default_factory=list)
 
 
 def write_entities(
@@ -73,38 +112,28 @@ def write_entities(
 ) -> list[EntityOutcome]:
     """Create or update ``items`` (codes unique within the batch). ``change`` overrides
     the event's change kind (the deregister endpoint says "deregistered")."""
-    existing: dict[str, tuple[str, int]] = {}
-    for chunk in chunks([i.code for i in items]):
-        for code, h, version in session.execute(
-            select(Entity.code, Entity.content_hash, Entity.version).where(Entity.code.in_(chunk))
-        ):
-            existing[code] = (h, version)
-
-    now = datetime.now(UTC)
-    new_rows: list[dict[str, object]] = []
-    changed_rows: list[dict[str, object]] = []
-    licence_rows: list[dict[str, object]] = []
-    tag_rows: list[dict[str, object]] = []
-    snapshots: list[EntitySnapshot] = []
-    outcomes: list[EntityOutcome] = []
+    existing = _held(session, [i.code for i in items])
     manual_ids = tags.resolve(session, {t for i in items for t in i.tags})
-
+    rule_tags_of = _RuleMemo(rules)
+    rows = _Rows()
+    outcomes: list[EntityOutcome] = []
     for item in items:
         h = content_hash(item)
-        old = existing.get(item.code)
+        code = item.code
+        old = existing.get(code)
         if old is not None and old[0] == h and change is None:
-            outcomes.append(EntityOutcome(item.code, "unchanged", old[1]))
+            outcomes.append(EntityOutcome(code, "unchanged", old[1]))
             continue
         version = 1 if old is None else old[1] + 1
-        row = {k: v for k, v in item.__dict__.items() if k not in ("licences", "tags")}
-        row.update(code_kind=item.code_kind, content_hash=h, version=version, updated_at=now)
-        (new_rows if old is None else changed_rows).append(row)
-        licence_rows.extend({"code": item.code, "kind": k} for k in item.licences)
-        rule_tags = rules.tags_for(item.industry_code, item.licences)
-        tag_rows.extend(
-            {"code": item.code, "tag_id": manual_ids[t], "source": "manual"} for t in item.tags
-        )
-        tag_rows.extend({"code": item.code, "tag_id": tid, "source": "rule"} for tid in rule_tags)
+        values = _entity_values(item, h, version)
+        if old is None:
+            rows.new.append(values)
+        else:
+            rows.changed.append(dict(zip(_ENTITY_COLUMNS, values, strict=True)))
+        rows.licences.extend((code, k) for k in item.licences)
+        rule_tags = rule_tags_of(item.industry_code, item.licences)
+        rows.tags.extend((code, manual_ids[t], "manual") for t in item.tags)
+        rows.tags.extend((code, tid, "rule") for tid in rule_tags)
         kind = change or (
             "registered"
             if old is None
@@ -112,36 +141,61 @@ def write_entities(
             if item.status != "active"
             else "changed"
         )
-        snapshots.append(
-            snapshot_of(
-                item,
-                version=version,
-                change=kind,
-                tags=sorted(set(item.tags) | set(rule_tags.values())),
-            )
-        )
-        outcomes.append(EntityOutcome(item.code, "created" if old is None else "updated", version))
+        tag_names = sorted(set(item.tags).union(rule_tags.values()))
+        rows.events.append((code, _event_data(values, kind, item.licences, tag_names)))
+        outcomes.append(EntityOutcome(code, "created" if old is None else "updated", version))
+    _store(session, outbox, rows, datetime.now(UTC))
+    return outcomes
 
-    if new_rows:
-        session.execute(insert(ENTITIES), [{**r, "created_at": now} for r in new_rows])
-    if changed_rows:
-        changed_codes = [str(r["code"]) for r in changed_rows]
+
+def _held(session: Session, codes: list[str]) -> dict[str, tuple[str, int]]:
+    """code -> (content hash, version) of the codes already in the store."""
+    found = select_by_keys(session, ENTITIES, ("code", "content_hash", "version"), "code", codes)
+    return {code: (h, version) for code, h, version in found}
+
+
+class _RuleMemo:
+    """RuleSet.tags_for, remembered per (industry, licences): a batch of thousands holds
+    few distinct combinations."""
+
+    def __init__(self, rules: RuleSet) -> None:
+        self.rules = rules
+        self.seen: dict[tuple[str | None, tuple[str, ...]], dict[int, str]] = {}
+
+    def __call__(self, industry_code: str | None, licences: list[str]) -> dict[int, str]:
+        key = (industry_code, tuple(licences))
+        found = self.seen.get(key)
+        if found is None:
+            found = self.seen[key] = self.rules.tags_for(industry_code, licences)
+        return found
+
+
+def _store(session: Session, outbox: Outbox, rows: _Rows, now: datetime) -> None:
+    """Write a batch's rows and events; only the rare updates go through SQLAlchemy."""
+    stamps = {"created_at": now, "updated_at": now}
+    if rows.new:
+        bulk_insert(session, ENTITIES, _ENTITY_COLUMNS, rows.new, constants=stamps)
+    if rows.changed:
+        changed_codes = [str(r["code"]) for r in rows.changed]
         for chunk in chunks(changed_codes):
             session.execute(delete(EntityLicence).where(EntityLicence.code.in_(chunk)))
             session.execute(delete(EntityTag).where(EntityTag.code.in_(chunk)))
         session.execute(
             update(ENTITIES).where(ENTITIES.c.code == bindparam("b_code")),
             [
-                {**{k: v for k, v in r.items() if k != "code"}, "b_code": r["code"]}
-                for r in changed_rows
+                {
+                    **{k: v for k, v in r.items() if k != "code"},
+                    "b_code": r["code"],
+                    "updated_at": now,
+                }
+                for r in rows.changed
             ],
         )
-    if licence_rows:
-        session.execute(insert(EntityLicence.__table__), licence_rows)
-    if tag_rows:
-        session.execute(insert(EntityTag.__table__), tag_rows)
-    outbox.add(session, *snapshots)
-    return outcomes
+    if rows.licences:
+        bulk_insert(session, EntityLicence.__table__, ("code", "kind"), rows.licences)
+    if rows.tags:
+        bulk_insert(session, EntityTag.__table__, ("code", "tag_id", "source"), rows.tags)
+    outbox.add_data(session, EntitySnapshot, rows.events)
 
 
 class _EntityLike(Protocol):
@@ -159,6 +213,63 @@ class _EntityLike(Protocol):
     licences: list[str]
 
 
+def _entity_values(item: _EntityLike, content_hash: str, version: int) -> tuple[Any, ...]:
+    """The item's row in ``_ENTITY_COLUMNS`` order."""
+    return (
+        item.code,
+        item.code_kind,
+        item.name,
+        item.entity_type,
+        item.legal_representative,
+        item.address,
+        item.region_code,
+        item.industry_code,
+        item.registered_on,
+        item.registered_capital,
+        item.status,
+        content_hash,
+        version,
+    )
+
+
+def _event_data(
+    values: tuple[Any, ...], change: str, licences: list[str], tags: list[str]
+) -> dict[str, object]:
+    """The EntitySnapshot fields of an entity row, in the model's order (its event data)."""
+    (code, code_kind, name, entity_type, legal, address, region, industry, registered_on) = values[
+        :9
+    ]
+    capital, status, _hash, version = values[9:]
+    return {
+        "change": change,
+        "code": code,
+        "code_kind": code_kind,
+        "version": version,
+        "name": name,
+        "entity_type": entity_type,
+        "legal_representative": legal,
+        "address": address,
+        "region_code": region,
+        "industry_code": industry,
+        "registered_on": registered_on,
+        "registered_capital": float(capital) if capital is not None else None,
+        "status": status,
+        "licences": licences,
+        "tags": tags,
+    }
+
+
+def snapshot_data(
+    item: _EntityLike,
+    *,
+    version: int,
+    change: Literal["registered", "changed", "deregistered"],
+    tags: list[str],
+) -> dict[str, object]:
+    """The item's EntitySnapshot fields, in the model's order."""
+    return _event_data(_entity_values(item, "", version), change, item.licences, tags)
+
+
 def snapshot_of(
     item: _EntityLike,
     *,
@@ -166,23 +277,7 @@ def snapshot_of(
     change: Literal["registered", "changed", "deregistered"],
     tags: list[str],
 ) -> EntitySnapshot:
-    # model_construct: the item was validated on the way in; bulk imports build millions.
+    # model_construct: the item was validated on the way in.
     return EntitySnapshot.model_construct(
-        change=change,
-        code=item.code,
-        code_kind=item.code_kind,  # type: ignore[arg-type]
-        version=version,
-        name=item.name,
-        entity_type=item.entity_type,  # type: ignore[arg-type]
-        legal_representative=item.legal_representative,
-        address=item.address,
-        region_code=item.region_code,
-        industry_code=item.industry_code,
-        registered_on=item.registered_on,
-        registered_capital=float(item.registered_capital)
-        if item.registered_capital is not None
-        else None,
-        status=item.status,  # type: ignore[arg-type]
-        licences=item.licences,
-        tags=tags,
+        **snapshot_data(item, version=version, change=change, tags=tags)  # type: ignore[arg-type]
     )

@@ -9,7 +9,9 @@ because every writer skips rows identical to what it holds."""
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Sequence
+import gc
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Literal, Protocol
@@ -19,8 +21,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.registry.entities.schemas import EntityCreate
 from services.registry.entities.writer import TagCache, write_entities
+from services.registry.imports.fast_entities import fast_entity
 from services.registry.imports.readers import Format, RawRow, guess_format, read_rows
 from services.registry.tags.rules import RuleSet
+from shared.db import bulk_load
 from shared.outbox import Outbox
 from shared.validation import problems_of
 
@@ -68,6 +72,8 @@ class ImportKind:
     # write(session, outbox, items) -> per-item outcomes, in order; an outcome whose
     # action is "error" carries field/reason_zh/reason_en.
     make_writer: Callable[[Session], Callable[[Session, Outbox, Sequence[Any]], Sequence[Any]]]
+    # Validates plainly valid rows without the schema, giving what it would; None: ask it.
+    fast: Callable[[dict[str, Any]], BaseModel | None] | None = None
 
 
 def import_kind(kind: Kind) -> ImportKind:
@@ -78,7 +84,7 @@ def import_kind(kind: Kind) -> ImportKind:
             rules, tags = RuleSet.load(session), TagCache()
             return lambda s, o, items: write_entities(s, o, items, rules=rules, tags=tags)
 
-        return ImportKind(EntityCreate, lambda m: m.code, entity_writer)
+        return ImportKind(EntityCreate, lambda m: m.code, entity_writer, fast_entity)
     if kind == "records":
         from services.registry.records.schemas import RecordCreate
         from services.registry.records.writer import write_records
@@ -130,32 +136,50 @@ def run_import(
 
     def flush() -> None:
         if batch:
-            _write_batch(sessions, outbox, write, batch, report, sink)
+            _write_batch(batch_session, outbox, write, batch, report, sink)
             batch.clear()
             keys.clear()
             if progress:
                 progress(report.rows)
 
-    for raw in read_rows(stream, fmt):
-        report.rows += 1
-        item = _validate(spec, raw, sink)
-        if item is None:
-            continue
-        key = spec.key(item)
-        if key in keys:  # the same key twice in a batch: write the first before the second
-            flush()
-        batch.append((raw.number, item))
-        keys.add(key)
-        if len(batch) >= batch_size:
-            flush()
-    flush()
+    with bulk_load(sessions) as batch_session, _gc_frozen():
+        for raw in read_rows(stream, fmt):
+            report.rows += 1
+            item = _validate(spec, raw, sink)
+            if item is None:
+                continue
+            key = spec.key(item)
+            if key in keys:  # the same key twice in a batch: write the first before the second
+                flush()
+            batch.append((raw.number, item))
+            keys.add(key)
+            if len(batch) >= batch_size:
+                flush()
+        flush()
     return report
+
+
+@contextmanager
+def _gc_frozen() -> Iterator[None]:
+    """Keep the objects that existed before the import out of the collector's full
+    passes while it runs. An import allocates millions of short-lived containers, and
+    each full pass walked every module, model and mapper of the process: measured, 8% of
+    an import's time. Nothing is lost; unfreezing hands them back to the collector."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _validate(spec: ImportKind, raw: RawRow, sink: ErrorSink) -> BaseModel | None:
     if raw.values is None:
         sink.reject([RowError(raw.number, "(row)", raw.error_zh or "", raw.error_en or "")])
         return None
+    if spec.fast is not None:
+        item = spec.fast(raw.values)
+        if item is not None:
+            return item
     try:
         return spec.schema.model_validate(raw.values)
     except ValidationError as exc:
@@ -164,7 +188,7 @@ def _validate(spec: ImportKind, raw: RawRow, sink: ErrorSink) -> BaseModel | Non
 
 
 def _write_batch(
-    sessions: sessionmaker[Session],
+    sessions: Callable[[], Session],
     outbox: Outbox,
     write: Callable[[Session, Outbox, Sequence[Any]], Sequence[Any]],
     batch: Sequence[tuple[int, BaseModel]],

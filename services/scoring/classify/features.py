@@ -86,6 +86,7 @@ class Frame:
 
 def load_frame(conn: Connection, as_of: date, codes: Iterable[str] | None = None) -> Frame:
     """Everyone active (``codes`` None), or ``codes`` plus the entities they relate to."""
+    rows: Sequence[Any]
     if codes is None:
         rows = conn.execute(select(*_ENTITY_COLUMNS).where(_P.status == "active")).all()
     else:
