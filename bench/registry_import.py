@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from services.registry.app import build_runtime  # noqa: E402
-from services.registry.imports.importer import import_file  # noqa: E402
+from services.registry.imports.importer import DEFAULT_BATCH_SIZE, import_file  # noqa: E402
 from services.registry.settings import RegistrySettings  # noqa: E402
 from shared import kafka as transport  # noqa: E402
 from shared.events import ALL_TOPICS  # noqa: E402
@@ -62,7 +62,7 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--batch-size", type=int, default=5000)
+    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
     args = parser.parse_args()
 
     data = ensure_data(args.n, args.seed)

@@ -105,14 +105,6 @@ def main() -> int:
         t0 = time.perf_counter()
         loaded = bootstrap(runtime.sessions, data)
         bootstrap_s = time.perf_counter() - t0
-        # Statistics after a bulk load, as autovacuum (off on the test server) or an
-        # operator would gather them: without them PostgreSQL believes the million-row
-        # facts table empty and answers each incremental event with a full scan.
-        t0 = time.perf_counter()
-        with runtime.engine.begin() as conn:
-            conn.exec_driver_sql("ANALYZE")
-        analyze_s = time.perf_counter() - t0
-
         t1 = time.perf_counter()
         report = run_monthly(
             runtime.sessions, runtime.outbox, month=AS_OF.strftime("%Y-%m"), as_of=AS_OF
@@ -145,7 +137,6 @@ def main() -> int:
     print(f"loaded_entities={loaded['entities']}")
     print(f"loaded_facts={loaded['facts']}")
     print(f"bootstrap_seconds={bootstrap_s:.1f}")
-    print(f"analyze_seconds={analyze_s:.1f}")
     print(f"entities={report.entities}")
     print(f"changed={report.changed}")
     print(f"full_run_seconds={full_run_s:.1f}")

@@ -7,13 +7,21 @@ from contextlib import contextmanager
 from functools import partial
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, MetaData, Table, create_engine, event
+import orjson
+from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 T = TypeVar("T")
 
 
+def json_text(value: object) -> str:
+    """JSON columns' serializer: orjson (dates as ISO text), about ten times faster than
+    the standard library's on the million-row writes of a monthly run."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def make_engine(url: str, **kwargs: object) -> Engine:
+    kwargs.setdefault("json_serializer", json_text)
     if url.startswith("postgresql://"):
         # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
@@ -95,18 +103,18 @@ def chunks(seq: Sequence[T], size: int = IN_LIST_CHUNK) -> list[Sequence[T]]:
 
 
 def bulk_insert(
-    session: Session,
+    target: Session | Connection,
     table: Table,
     columns: Sequence[str],
     rows: Iterable[Sequence[Any]],
     constants: Mapping[str, Any] | None = None,
 ) -> None:
     """Insert ``rows`` (tuples in ``columns`` order) into ``table`` inside the session's
-    transaction, below SQLAlchemy: measured, its per-row parameter processing cost as much
-    as SQLite's own insert. The columns' bind processors still apply (SQLite stores dates
+    (or connection's) transaction, below SQLAlchemy: measured, its per-row parameter
+    processing cost as much as SQLite's own insert. The columns' bind processors still apply (SQLite stores dates
     as text). ``constants`` are columns with one value for every row (the batch's
     timestamps), converted once. PostgreSQL gets COPY, other stores one executemany."""
-    conn = session.connection()
+    conn = target.connection() if isinstance(target, Session) else target
     dialect = conn.dialect
     consts = dict(constants or {})
     const_values = tuple(_bind_processor(table, name, dialect)(v) for name, v in consts.items())
@@ -195,8 +203,22 @@ def select_by_keys(
     return [tuple(p(v) if p else v for p, v in zip(load, row, strict=True)) for row in found]
 
 
-# WAL pages an SQLite bulk load lets accumulate before it checkpoints (~400 MB).
-BULK_LOAD_CHECKPOINT_PAGES = 100_000
+# WAL pages an SQLite bulk load lets accumulate before it checkpoints (~1 GB of disk).
+# Measured at a million entities: 10,800 entities/s against 9,200 at 100,000 pages (each
+# checkpoint writes back the pages of every index the batches since touched).
+BULK_LOAD_CHECKPOINT_PAGES = 250_000
+
+
+def refresh_statistics(sessions: sessionmaker[Session]) -> None:
+    """ANALYZE a PostgreSQL store after a bulk load, as its documentation advises: until
+    autovacuum gets to it, the planner believes the loaded tables as small as before.
+    Measured: the relay's pick of unsent outbox rows then sorted every unsent row on
+    disk (130 ms a batch at 50,000) instead of reading 5,000 in index order (6 ms)."""
+    engine = sessions.kw["bind"]
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
 
 
 @contextmanager

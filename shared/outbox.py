@@ -9,6 +9,7 @@ import logging
 import os
 import threading
 import uuid
+import zlib
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -182,6 +183,7 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.idle_sleep_s = idle_sleep_s
         self.metrics = service_metrics(service)
+        self._partitions: dict[str, int] = {}
 
     def relay_batch(self) -> int:
         """Publish one batch of unsent rows; returns how many were published."""
@@ -194,10 +196,11 @@ class OutboxRelay:
             if not rows:
                 return 0
             rows.sort(key=lambda r: r[0])  # RETURNING keeps no order; publish in id order
-            send = self.producer.send
-            futures = [
-                send(topic, key=key.encode(), value=payload) for _, topic, key, payload in rows
-            ]
+            send, partition = self.producer.send, self._partition
+            futures = []
+            for _, topic, key, payload in rows:
+                k = key.encode()
+                futures.append(send(topic, key=k, value=payload, partition=partition(topic, k)))
             self.producer.flush()
             for f in futures:
                 f.get(timeout=60)  # raises if the broker refused: the transaction rolls back
@@ -205,6 +208,17 @@ class OutboxRelay:
                 self._mark_sent(conn, [r[0] for r in rows], now)
         self.metrics.events_relayed.inc(len(rows))
         return len(rows)
+
+    def _partition(self, topic: str, key: bytes) -> int:
+        """The key's partition: CRC-32 (C) of the key modulo the topic's partitions. Same
+        key, same partition, so each entity's events stay in order, as with the client's
+        default partitioner, whose pure-Python murmur2 cost a tenth of the relay's time.
+        The partition count is read once per topic: adding partitions to a live topic
+        moves keys under any partitioner, and needs the relay restarted."""
+        n = self._partitions.get(topic)
+        if n is None:
+            n = self._partitions[topic] = len(self.producer.partitions_for(topic))
+        return zlib.crc32(key) % n
 
     def _payload_bytes(self) -> ColumnElement[bytes]:
         """The payload as the bytes Kafka gets, read as such (no decode and re-encode)."""

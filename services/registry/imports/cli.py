@@ -10,7 +10,7 @@ from pathlib import Path
 import orjson
 from tqdm import tqdm
 
-from services.registry.imports.importer import run_import
+from services.registry.imports.importer import DEFAULT_BATCH_SIZE, run_import
 from services.registry.imports.readers import guess_format
 
 
@@ -25,7 +25,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--report", type=Path, help="CSV of rejected rows (default: FILE.errors.csv)"
     )
-    parser.add_argument("--batch-size", type=int, default=2000)
+    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
     parser.add_argument("--no-progress", action="store_true")
 
 

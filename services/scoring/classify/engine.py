@@ -41,12 +41,14 @@ class Classified:
     groups: list[tuple[np.ndarray, list[str], np.ndarray]]
 
     def points_of(self) -> list[dict[str, float]]:
-        """{indicator: points} per classified entity, in ``index`` order."""
+        """{indicator: points} per classified entity, in ``index`` order, without the
+        indicators that gave no points: most give none to most entities, and a monthly
+        run stores a million of these (explanations add the zeros back from the model)."""
         out: list[dict[str, float]] = [{} for _ in range(len(self.index))]
         for rows, keys, pts in self.groups:
             rounded = np.round(pts, 2).tolist()
             for r, values in zip(rows.tolist(), rounded, strict=True):
-                out[r] = dict(zip(keys, values, strict=True))
+                out[r] = {k: v for k, v in zip(keys, values, strict=True) if v}
         return out
 
 

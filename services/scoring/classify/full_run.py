@@ -5,21 +5,17 @@ reports stability against the previous run (PSI of the class mix and of each ind
 
 from __future__ import annotations
 
-import gc
 import logging
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
-import orjson
 from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.scoring.bulk import bulk_insert
 from services.scoring.classify.engine import (
     Classified,
     ModelSet,
@@ -30,6 +26,8 @@ from services.scoring.classify.engine import (
 from services.scoring.classify.features import Frame, load_frame
 from services.scoring.indicators.store import active_models
 from services.scoring.models import class_history, class_runs, entity_classes
+from shared.collector import cyclic_gc_paused
+from shared.db import bulk_insert
 from shared.errors import Conflict
 from shared.events import ClassChanged
 from shared.outbox import Outbox
@@ -109,28 +107,12 @@ def run_monthly(
         ).scalar_one()
     say("started")
     try:
-        with _cyclic_gc_paused():
+        with cyclic_gc_paused():
             return _run(sessions, outbox, run_id, month, as_of, previous_run, lap, clock)
     except BaseException:
         with sessions() as session, session.begin():
             session.execute(delete(class_runs).where(class_runs.c.id == run_id))
         raise
-
-
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """The run allocates millions of rows, tuples and dicts, none of them in reference
-    cycles; the cyclic collector would scan them all again each time the heap grows by a
-    quarter (measured: about half the time of a million-entity run). Reference counting
-    still frees everything; the collector resumes afterwards. Process-wide, so a request
-    served meanwhile only has its cyclic garbage collected a little later."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _run(
@@ -214,71 +196,25 @@ def _write(
     model_ids = result.model_id.tolist()
     versions = result.model_version.tolist()
     overridden = result.overridden_by.tolist()
-    points = [orjson.dumps(p).decode() for p in result.points_of()]
-    now = datetime.now(UTC)
+    points = result.points_of()
     conn.execute(delete(entity_classes))
     bulk_insert(
         conn,
         entity_classes,
-        (
-            "code",
-            "risk_class",
-            "score",
-            "model_id",
-            "model_version",
-            "points",
-            "overridden_by",
-            "as_of",
-            "cause",
-            "region_code",
-            "industry_code",
-            "updated_at",
-        ),
-        zip(
-            codes,
-            classes,
-            scores,
-            model_ids,
-            versions,
-            points,
-            overridden,
-            [as_of] * len(codes),
-            ["monthly_run"] * len(codes),
-            regions,
-            industries,
-            [now] * len(codes),
-            strict=True,
-        ),
-    )
+        ("code", "risk_class", "score", "model_id", "model_version", "points", "overridden_by",
+         "region_code", "industry_code"),
+        zip(codes, classes, scores, model_ids, versions, points, overridden, regions, industries,
+            strict=True),
+        constants={"as_of": as_of, "cause": "monthly_run", "updated_at": datetime.now(UTC)},
+    )  # fmt: skip
     bulk_insert(
         conn,
         class_history,
-        (
-            "code",
-            "run_id",
-            "risk_class",
-            "score",
-            "model_id",
-            "model_version",
-            "as_of",
-            "cause",
-            "region_code",
-            "industry_code",
-        ),
-        zip(
-            codes,
-            [run_id] * len(codes),
-            classes,
-            scores,
-            model_ids,
-            versions,
-            [as_of] * len(codes),
-            ["monthly_run"] * len(codes),
-            regions,
-            industries,
-            strict=True,
-        ),
-    )
+        ("code", "risk_class", "score", "model_id", "model_version", "region_code",
+         "industry_code"),
+        zip(codes, classes, scores, model_ids, versions, regions, industries, strict=True),
+        constants={"run_id": run_id, "as_of": as_of, "cause": "monthly_run"},
+    )  # fmt: skip
     # The outbox's bulk path: no event model per change (building and validating a
     # million ClassChanged models, then SQLAlchemy's per-row insert, was most of the
     # write step). Data in ClassChanged's field order, as its envelope would hold it.

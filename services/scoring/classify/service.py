@@ -38,8 +38,12 @@ def _row_in_jurisdiction(session: Session, code: str, principal: Principal):  # 
 
 
 def contributions(session: Session, row: object) -> list[Contribution]:
-    """The row's points with the names of their indicators, largest first."""
+    """The row's points with the names of their indicators, largest first. Stored points
+    leave out the indicators that gave none; those of the models that scored the row
+    (the general one at the row's version, the professional one as active) are listed
+    with zero points all the same."""
     names: dict[str, tuple[str, str, str]] = {}
+    scored: list[str] = []
     general_id, _, prof_id = row.model_id.partition("+")  # type: ignore[attr-defined]
     for model_id, prefix in ((general_id, ""), (prof_id, f"{prof_id}.")):
         if not model_id:
@@ -48,8 +52,14 @@ def contributions(session: Session, row: object) -> list[Contribution]:
         for m in stored:
             for ind in m.spec.indicators:
                 names[prefix + ind.id] = (ind.group, ind.name_zh, ind.name_en)
+        # The version that scored the row: the general model's is stored with it.
+        is_used = (lambda m: m.active) if prefix else (lambda m: m.version == row.model_version)  # type: ignore[attr-defined]
+        used = next((m for m in stored if is_used(m)), None)
+        if used is not None:
+            scored.extend(prefix + ind.id for ind in used.spec.indicators)
     out = []
-    for key, pts in row.points.items():  # type: ignore[attr-defined]
+    points = {**dict.fromkeys(scored, 0.0), **row.points}  # type: ignore[attr-defined]
+    for key, pts in points.items():
         group, zh, en = names.get(key, ("", key, key))
         out.append(
             Contribution(

@@ -15,9 +15,9 @@ from typing import Any
 import orjson
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.scoring.bulk import bulk_insert
 from services.scoring.features import facts as fact_of
 from services.scoring.models import annual_reports, entity_projection, facts
+from shared.db import bulk_insert, refresh_statistics
 
 ENTITY_COLUMNS = (
     "code", "code_kind", "name", "entity_type", "region_code", "industry_code", "status",
@@ -46,8 +46,7 @@ def _entity_rows(path: Path, now: datetime) -> Iterator[tuple[Any, ...]]:
             e.get("industry_code"), e.get("status", "active"), e.get("legal_representative"),
             e.get("address"),
             date.fromisoformat(e["registered_on"]) if e.get("registered_on") else None,
-            e.get("registered_capital"), orjson.dumps(e.get("tags", [])).decode(),
-            orjson.dumps(e.get("licences", [])).decode(), 1, now,
+            e.get("registered_capital"), e.get("tags", []), e.get("licences", []), 1, now,
         )  # fmt: skip
 
 
@@ -113,4 +112,7 @@ def bootstrap(
             ((a.code, a.year, a.all_zero, a.reported_on) for a in reports.values()),
         )
         counts["annual_reports"] = len(reports)
+    # Without statistics PostgreSQL believes the million-row facts table empty and answers
+    # each incremental event with a full scan.
+    refresh_statistics(sessions)
     return counts
