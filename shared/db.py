@@ -123,8 +123,14 @@ def bulk_insert(
     target = f"{quote(table.name)} ({', '.join(quote(n) for n in [*columns, *consts])})"
     dbapi = conn.connection.driver_connection
     if dialect.name == "postgresql":
-        # COPY: one stream instead of a statement per row.
-        with dbapi.cursor() as cur, cur.copy(f"COPY {target} FROM STDIN") as copy:  # type: ignore[union-attr]
+        # COPY: one stream instead of a statement per row. Binary: measured, a third of
+        # the client's time of text COPY, which escapes and formats every value.
+        types = [_copy_type(table, name, dialect) for name in [*columns, *consts]]
+        with (
+            dbapi.cursor() as cur,  # type: ignore[union-attr]
+            cur.copy(f"COPY {target} FROM STDIN (FORMAT BINARY)") as copy,
+        ):
+            copy.set_types(types)
             for row in rows:
                 copy.write_row(row)
         return
@@ -134,6 +140,17 @@ def bulk_insert(
         cur.executemany(f"INSERT INTO {target} VALUES ({marks})", rows)
     finally:
         cur.close()
+
+
+# SQL type names psycopg does not know under the name SQLAlchemy compiles.
+_COPY_TYPE_NAMES = {"float": "float8", "double": "float8", "real": "float4"}
+
+
+def _copy_type(table: Table, column: str, dialect: Any) -> str:
+    """The column's PostgreSQL type as psycopg names it ("VARCHAR(40)" -> "varchar",
+    "TIMESTAMP WITH TIME ZONE" stays, psycopg knows it by that name too)."""
+    name = table.c[column].type.compile(dialect=dialect).split("(")[0].strip().lower()
+    return _COPY_TYPE_NAMES.get(name, name)
 
 
 def _placeholder(dialect: Any) -> str:
