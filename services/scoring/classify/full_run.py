@@ -187,16 +187,20 @@ def _write(
     as_of: date,
 ) -> int:
     previous = dict(conn.execute(select(entity_classes.c.code, entity_classes.c.risk_class)).all())
-    idx = result.index
+    # In code order: the tables are keyed by code, and keys written in order append to
+    # their indexes instead of touching a random page each (the frame is in load order).
+    k = np.argsort(frame.codes[result.index].astype(str), kind="stable")
+    idx = result.index[k]
     codes = frame.codes[idx].tolist()
     regions = frame.region_code[idx].tolist()
     industries = frame.industry_code[idx].tolist()
-    classes = result.risk_class.tolist()
-    scores = np.round(result.score, 4).tolist()
-    model_ids = result.model_id.tolist()
-    versions = result.model_version.tolist()
-    overridden = result.overridden_by.tolist()
-    points = result.points_of()
+    classes = result.risk_class[k].tolist()
+    scores = np.round(result.score[k], 4).tolist()
+    model_ids = result.model_id[k].tolist()
+    versions = result.model_version[k].tolist()
+    overridden = result.overridden_by[k].tolist()
+    all_points = result.points_of()
+    points = [all_points[i] for i in k.tolist()]
     conn.execute(delete(entity_classes))
     bulk_insert(
         conn,
