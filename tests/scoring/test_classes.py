@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from services.scoring.indicators.store import get as get_model
 from services.scoring.models import class_history, entity_classes, facts, outbox
 from shared.auth import Role
 from shared.events import ClassChanged, InspectionResultEvent
@@ -140,6 +141,23 @@ def test_the_explanation_adds_up_to_the_score(scoring: Scoring):
     assert abs(total - body["score"]) < 0.05
     assert body["contributions"][0]["points"] >= body["contributions"][-1]["points"]
     assert {c["group"] for c in body["contributions"]} >= {"基础属性", "监管信息"}
+
+
+def test_indicators_without_points_are_stored_out_but_explained(scoring: Scoring):
+    e = entity(9)  # no records: most indicators give no points
+    scoring.apply(e)
+    with scoring.runtime.sessions() as s:
+        stored = s.execute(
+            select(entity_classes.c.points, entity_classes.c.model_id).where(
+                entity_classes.c.code == e.code
+            )
+        ).one()
+        model = get_model(s, stored.model_id.partition("+")[0])
+    assert 0 not in stored.points.values()
+    body = scoring.client.get(f"/v1/classes/{e.code}", headers=scoring.headers()).json()
+    listed = [c["indicator"] for c in body["contributions"]]
+    assert sorted(listed) == sorted(ind.id for ind in model.spec.indicators)
+    assert any(c["points"] == 0 for c in body["contributions"])
 
 
 def test_only_credit_officers_of_the_jurisdiction_read_classes(scoring: Scoring):
