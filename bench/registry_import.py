@@ -10,8 +10,6 @@ process so that the generator's memory is not counted."""
 from __future__ import annotations
 
 import argparse
-import resource
-import subprocess
 import sys
 import time
 from contextlib import ExitStack
@@ -20,39 +18,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import ensure_data, fresh_store, peak_rss_mb  # noqa: E402
 from services.registry.app import build_runtime  # noqa: E402
 from services.registry.imports.importer import DEFAULT_BATCH_SIZE, import_file  # noqa: E402
 from services.registry.settings import RegistrySettings  # noqa: E402
 from shared import kafka as transport  # noqa: E402
 from shared.events import ALL_TOPICS  # noqa: E402
-from tests.realparts import scratch_database, tansu_broker  # noqa: E402
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def ensure_data(n: int, seed: int) -> Path:
-    out = ROOT / "bench" / "out" / f"gen-{n}-s{seed}"
-    if not (out / "entities.jsonl").exists():
-        print(f"# generating {n} entities into {out} …", file=sys.stderr, flush=True)
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "services.registry",
-                "generate",
-                "--n",
-                str(n),
-                "--seed",
-                str(seed),
-                "--out",
-                str(out),
-            ],
-            cwd=ROOT,
-            check=True,
-        )
-    return out
+from tests.realparts import tansu_broker  # noqa: E402
 
 
 def main() -> int:
@@ -67,13 +39,7 @@ def main() -> int:
 
     data = ensure_data(args.n, args.seed)
     with ExitStack() as stack:
-        if args.db == "sqlite":
-            db_file = ROOT / "bench" / "out" / f"registry-bench-{args.n}.sqlite3"
-            for f in db_file.parent.glob(db_file.name + "*"):
-                f.unlink()
-            url = f"sqlite:///{db_file}"
-        else:
-            url = stack.enter_context(scratch_database("cs_bench"))
+        url = fresh_store(stack, args.db, f"registry-bench-{args.n}")
         bootstrap = stack.enter_context(tansu_broker())
         runtime = build_runtime(
             RegistrySettings(

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import resource
-import subprocess
 import sys
 import time
 from contextlib import ExitStack
@@ -29,6 +27,7 @@ from sqlalchemy import select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import ensure_data, fresh_store, peak_rss_mb  # noqa: E402
 from services.scoring.app import build_runtime  # noqa: E402
 from services.scoring.classify.full_run import run_monthly  # noqa: E402
 from services.scoring.features.bootstrap import bootstrap  # noqa: E402
@@ -36,27 +35,9 @@ from services.scoring.models import entity_classes  # noqa: E402
 from services.scoring.settings import ScoringSettings  # noqa: E402
 from shared.events import CreditRecordEvent  # noqa: E402
 from shared.workdays import china_today  # noqa: E402
-from tests.realparts import scratch_database  # noqa: E402
 
 AS_OF = date(2026, 11, 1)  # the generator's reference date
 NEXT = date(2026, 12, 1)
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def ensure_data(n: int, seed: int) -> Path:
-    out = ROOT / "bench" / "out" / f"gen-{n}-s{seed}"
-    if not (out / "entities.jsonl").exists():
-        print(f"# generating {n} entities into {out} …", file=sys.stderr, flush=True)
-        subprocess.run(
-            [sys.executable, "-m", "services.registry", "generate", "--n", str(n),
-             "--seed", str(seed), "--out", str(out)],
-            cwd=ROOT,
-            check=True,
-        )  # fmt: skip
-    return out
 
 
 def penalty_events(codes: list[str], seed: int) -> list[CreditRecordEvent]:
@@ -89,13 +70,7 @@ def main() -> int:
 
     data = ensure_data(args.n, args.seed)
     with ExitStack() as stack:
-        if args.db == "sqlite":
-            db_file = ROOT / "bench" / "out" / f"scoring-bench-{args.n}.sqlite3"
-            for f in db_file.parent.glob(db_file.name + "*"):
-                f.unlink()
-            url = f"sqlite:///{db_file}"
-        else:
-            url = stack.enter_context(scratch_database("cs_bench"))
+        url = fresh_store(stack, args.db, f"scoring-bench-{args.n}")
         runtime = build_runtime(
             ScoringSettings(database_url=url, run_relay=False, run_consumers=False)
         )

@@ -111,16 +111,17 @@ def bulk_insert(
 ) -> None:
     """Insert ``rows`` (tuples in ``columns`` order) into ``table`` inside the session's
     (or connection's) transaction, below SQLAlchemy: measured, its per-row parameter
-    processing cost as much as SQLite's own insert. The columns' bind processors still apply (SQLite stores dates
-    as text). ``constants`` are columns with one value for every row (the batch's
-    timestamps), converted once. PostgreSQL gets COPY, other stores one executemany."""
+    processing cost as much as SQLite's own insert. The columns' bind processors still
+    apply (SQLite stores dates as text). ``constants`` are columns with one value for
+    every row (the batch's timestamps), converted once. PostgreSQL gets COPY, other
+    stores one executemany."""
     conn = target.connection() if isinstance(target, Session) else target
     dialect = conn.dialect
     consts = dict(constants or {})
     const_values = tuple(_bind_processor(table, name, dialect)(v) for name, v in consts.items())
     rows = _processed(rows, [_bind_processor(table, c, dialect) for c in columns], const_values)
     quote = dialect.identifier_preparer.quote
-    target = f"{quote(table.name)} ({', '.join(quote(n) for n in [*columns, *consts])})"
+    into = f"{quote(table.name)} ({', '.join(quote(n) for n in [*columns, *consts])})"
     dbapi = conn.connection.driver_connection
     if dialect.name == "postgresql":
         # COPY: one stream instead of a statement per row. Binary: measured, a third of
@@ -128,7 +129,7 @@ def bulk_insert(
         types = [_copy_type(table, name, dialect) for name in [*columns, *consts]]
         with (
             dbapi.cursor() as cur,  # type: ignore[union-attr]
-            cur.copy(f"COPY {target} FROM STDIN (FORMAT BINARY)") as copy,
+            cur.copy(f"COPY {into} FROM STDIN (FORMAT BINARY)") as copy,
         ):
             copy.set_types(types)
             for row in rows:
@@ -137,7 +138,7 @@ def bulk_insert(
     marks = ", ".join([_placeholder(dialect)] * (len(columns) + len(consts)))
     cur = dbapi.cursor()  # type: ignore[union-attr]
     try:
-        cur.executemany(f"INSERT INTO {target} VALUES ({marks})", rows)
+        cur.executemany(f"INSERT INTO {into} VALUES ({marks})", rows)
     finally:
         cur.close()
 

@@ -14,7 +14,6 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from kafka import KafkaProducer
 from sqlalchemy import (
     BigInteger,
@@ -41,7 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from shared.db import bulk_insert
-from shared.events import EventData
+from shared.events import EventData, envelope_json
 from shared.metrics import service_metrics
 
 log = logging.getLogger(__name__)
@@ -110,28 +109,18 @@ class Outbox:
     ) -> None:
         """Bulk writers' path: events of one type given as (subject, data), ``data`` being
         what ``event.model_dump()`` would hold, fields in declaration order (the envelope
-        is the one ``EventData.envelope_bytes`` writes). Measured: building millions of
+        is ``shared.events.envelope_json``'s, as for every event). Measured: building millions of
         event models was a tenth of an import's time."""
         if not items:
             return
         now = datetime.now(UTC)
-        head = {"type": event.TYPE, "source": self.source}
         rows = [
             (
                 event_id,
                 event.TYPE,
                 event.TOPIC,
                 subject,
-                orjson.dumps(
-                    {
-                        "id": event_id,
-                        **head,
-                        "time": now,
-                        "subject": subject,
-                        "schema_version": event.SCHEMA_VERSION,
-                        "data": data,
-                    }
-                ).decode(),
+                envelope_json(event, self.source, event_id, now, subject, data).decode(),
             )
             for event_id, (subject, data) in zip(uuid4_strings(len(items)), items, strict=True)
         ]

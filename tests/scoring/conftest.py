@@ -3,6 +3,7 @@ applied through its own inbox handlers (no broker; tests/integration covers the 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -100,3 +101,14 @@ def record(
         source_department="晋城市市场监督管理局",
         payload=dict(payload),
     )
+
+
+@pytest.fixture
+def no_rule_failures(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Fails the test if a warning rule failed: the hooks log and skip a failing rule."""
+    yield
+    assert not [
+        r
+        for r in caplog.records
+        if r.name.startswith("services.scoring.warnings") and r.levelno >= logging.ERROR
+    ]
