@@ -21,6 +21,7 @@ class ServiceMetrics:
     latency: Histogram
     events_relayed: Counter
     outbox_backlog: Gauge
+    outbox_purged: Counter
     events_consumed: Counter
     events_dead_lettered: Counter
     consumer_lag: Gauge
@@ -44,6 +45,9 @@ def service_metrics(service: str) -> ServiceMetrics:
             f"{p}_outbox_events_relayed_total", "Outbox events published to Kafka"
         ),
         outbox_backlog=Gauge(f"{p}_outbox_backlog", "Outbox events not yet published"),
+        outbox_purged=Counter(
+            f"{p}_outbox_purged_total", "Published outbox events deleted after their retention"
+        ),
         events_consumed=Counter(
             f"{p}_events_consumed_total", "Events applied from Kafka", ["consumer", "outcome"]
         ),

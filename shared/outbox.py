@@ -8,10 +8,11 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 import uuid
 import zlib
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kafka import KafkaProducer
@@ -30,7 +31,9 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
     cast,
+    delete,
     func,
     or_,
     select,
@@ -165,12 +168,17 @@ class OutboxRelay:
         service: str,
         batch_size: int = 5000,
         idle_sleep_s: float = 0.1,
+        retention: timedelta = timedelta(days=7),
+        purge_every: timedelta = timedelta(hours=1),
     ) -> None:
         self.engine = engine
         self.table = table
         self.producer = producer
         self.batch_size = batch_size
         self.idle_sleep_s = idle_sleep_s
+        self.retention = retention
+        self.purge_every = purge_every
+        self._last_purge: float | None = None
         self.metrics = service_metrics(service)
         self._partitions: dict[str, int] = {}
 
@@ -249,6 +257,43 @@ class OutboxRelay:
             ranges = [self.table.c.id.between(a, b) for a, b in runs[i : i + 400]]
             conn.execute(update(self.table).where(or_(*ranges)).values(sent_at=now))
 
+    def purge_sent(self, before: datetime, chunk: int = 10_000) -> int:
+        """Delete the rows sent before ``before``, oldest first, a chunk per transaction.
+        Ids grow with time, so the oldest rows are the candidates: a pass stops at the
+        first row that must stay (unsent, or sent since), and reads about what it
+        deletes instead of scanning the table. Returns how many rows went."""
+        t = self.table
+        old_enough = and_(t.c.sent_at.is_not(None), t.c.sent_at < before)
+        purged = 0
+        while True:
+            with self.engine.begin() as conn:
+                oldest = conn.execute(
+                    select(t.c.id, old_enough).order_by(t.c.id).limit(chunk)
+                ).all()
+                last = None
+                for row_id, purgeable in oldest:
+                    if not purgeable:
+                        break
+                    last = row_id
+                if last is None:
+                    return purged
+                # The condition again: a row committed since the read, with a lower id
+                # (PostgreSQL hands out ids before commit), is not old enough and stays.
+                purged += conn.execute(delete(t).where(t.c.id <= last, old_enough)).rowcount
+            if last != oldest[-1][0]:
+                return purged
+
+    def _purge_if_due(self) -> None:
+        now = time.monotonic()
+        due = self._last_purge is None or now - self._last_purge >= self.purge_every.total_seconds()
+        if not due:
+            return
+        self._last_purge = now
+        purged = self.purge_sent(datetime.now(UTC) - self.retention)
+        if purged:
+            log.info("outbox: purged %d rows sent over %s ago", purged, self.retention)
+            self.metrics.outbox_purged.inc(purged)
+
     def drain(self) -> int:
         total = 0
         while n := self.relay_batch():
@@ -259,12 +304,14 @@ class OutboxRelay:
         while not stop.is_set():
             try:
                 n = self.relay_batch()
+                if n == 0:  # caught up: housekeeping, then wait for new rows
+                    self._update_backlog()
+                    self._purge_if_due()
             except Exception:
                 log.exception("outbox relay batch failed; retrying")
                 stop.wait(1.0)
                 continue
             if n == 0:
-                self._update_backlog()
                 stop.wait(self.idle_sleep_s)
 
     def _update_backlog(self) -> None:

@@ -7,6 +7,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, MetaData, Table, text
@@ -107,6 +108,7 @@ class ServiceRuntime:
             producer=producer,
             service=self.settings.service_name,
             batch_size=self.settings.relay_batch_size,
+            retention=timedelta(days=self.settings.outbox_retention_days),
         )
 
     def offline_consumer(self, name: str) -> InboxConsumer:

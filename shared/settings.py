@@ -41,6 +41,9 @@ class ServiceSettings(BaseSettings):
     relay_batch_size: int = Field(
         default=5000, ge=1, le=50_000, description="outbox rows per Kafka batch"
     )
+    outbox_retention_days: int = Field(
+        default=7, ge=1, description="published outbox rows are deleted after this many days"
+    )
 
     @model_validator(mode="after")
     def _refuse_dev_secret_in_production(self) -> ServiceSettings:
