@@ -15,19 +15,23 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO, Literal, Protocol
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import Table
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.registry.entities.schemas import EntityCreate
 from services.registry.entities.writer import TagCache, write_entities
 from services.registry.imports.fast_entities import fast_entity
 from services.registry.imports.readers import Format, RawRow, guess_format, read_rows
+from services.registry.models import Entity, Inspector
 from services.registry.tags.rules import RuleSet
 from shared.collector import cyclic_gc_paused
-from shared.db import bulk_load, refresh_statistics
+from shared.db import bulk_load, refresh_statistics, select_by_keys
 from shared.outbox import Outbox
 from shared.validation import problems_of
 
 Kind = Literal["entities", "records", "inspectors"]
+ENTITIES = Entity.__table__
+INSPECTORS = Inspector.__table__
 ERRORS_KEPT_IN_MEMORY = 1000
 # Rows per transaction. Each commit writes every index page the batch touched, and the
 # random keys (code, address, legal representative) touch a page per row once the
@@ -73,9 +77,23 @@ class ImportReport:
 
 
 @dataclass(frozen=True)
+class Jurisdiction:
+    """Where a row of a kind lies, for imports limited to an officer's jurisdiction: the
+    region it carries, if any, and the region of the stored object it would change,
+    looked up in ``table`` by ``key_column``."""
+
+    field: str  # named in the rejection
+    own_region: Callable[[Any], str | None]
+    table: Table
+    key_column: str
+    stored_key: Callable[[Any], str]
+
+
+@dataclass(frozen=True)
 class ImportKind:
     schema: type[BaseModel]
     key: Callable[[Any], str]
+    jurisdiction: Jurisdiction
     # write(session, outbox, items) -> per-item outcomes, in order; an outcome whose
     # action is "error" carries field/reason_zh/reason_en.
     make_writer: Callable[[Session], Callable[[Session, Outbox, Sequence[Any]], Sequence[Any]]]
@@ -91,16 +109,31 @@ def import_kind(kind: Kind) -> ImportKind:
             rules, tags = RuleSet.load(session), TagCache()
             return lambda s, o, items: write_entities(s, o, items, rules=rules, tags=tags)
 
-        return ImportKind(EntityCreate, lambda m: m.code, entity_writer, fast_entity)
+        where = Jurisdiction("region_code", _region, ENTITIES, "code", _code)
+        return ImportKind(EntityCreate, _code, where, entity_writer, fast_entity)
     if kind == "records":
         from services.registry.records.schemas import RecordCreate
         from services.registry.records.writer import write_records
 
-        return ImportKind(RecordCreate, lambda m: m.record_id, lambda _s: write_records)
+        # A record lies where its entity does; an unknown entity is the writer's rejection.
+        where = Jurisdiction("code", lambda _m: None, ENTITIES, "code", _code)
+        return ImportKind(RecordCreate, lambda m: m.record_id, where, lambda _s: write_records)
     from services.registry.inspectors.schemas import InspectorCreate
     from services.registry.inspectors.writer import write_inspectors
 
-    return ImportKind(InspectorCreate, lambda m: m.certificate_no, lambda _s: write_inspectors)
+    def certificate(m: Any) -> str:
+        return m.certificate_no
+
+    where = Jurisdiction("region_code", _region, INSPECTORS, "certificate_no", certificate)
+    return ImportKind(InspectorCreate, certificate, where, lambda _s: write_inspectors)
+
+
+def _code(item: Any) -> str:
+    return item.code
+
+
+def _region(item: Any) -> str | None:
+    return item.region_code
 
 
 class ErrorSink:
@@ -132,7 +165,11 @@ def run_import(
     batch_size: int = DEFAULT_BATCH_SIZE,
     error_report: IO[str] | None = None,
     progress: Callable[[int], None] | None = None,
+    scope: str | None = None,
 ) -> ImportReport:
+    """Import ``stream``. ``scope``: the region prefix of the importing officer's
+    jurisdiction; rows outside it (or changing an object outside it) are rejected. None
+    for imports run on the server itself (the CLI)."""
     spec = import_kind(kind)
     report = ImportReport(kind=kind)
     sink = ErrorSink(report, error_report)
@@ -143,7 +180,7 @@ def run_import(
 
     def flush() -> None:
         if batch:
-            _write_batch(batch_session, outbox, write, batch, report, sink)
+            _write_batch(batch_session, outbox, write, batch, report, sink, spec, scope)
             batch.clear()
             keys.clear()
             if progress:
@@ -190,8 +227,12 @@ def _write_batch(
     batch: Sequence[tuple[int, BaseModel]],
     report: ImportReport,
     sink: ErrorSink,
+    spec: ImportKind,
+    scope: str | None,
 ) -> None:
     with sessions() as session, session.begin():
+        if scope is not None:
+            batch = _within(session, spec.jurisdiction, scope, batch, sink)
         outcomes = write(session, outbox, [item for _, item in batch])
     for (number, _), outcome in zip(batch, outcomes, strict=True):
         action = outcome.action
@@ -203,6 +244,33 @@ def _write_batch(
             report.unchanged += 1
         else:
             sink.reject([RowError(number, outcome.field, outcome.reason_zh, outcome.reason_en)])
+
+
+def _within(
+    session: Session,
+    where: Jurisdiction,
+    scope: str,
+    batch: Sequence[tuple[int, BaseModel]],
+    sink: ErrorSink,
+) -> list[tuple[int, BaseModel]]:
+    """The rows of ``batch`` inside ``scope``; the others are rejected. A row is inside
+    when the region it carries and the stored object's region both are: an officer may
+    neither create outside the jurisdiction nor move an object in from outside."""
+    keys = [where.stored_key(item) for _, item in batch]
+    stored = dict(
+        select_by_keys(
+            session, where.table, (where.key_column, "region_code"), where.key_column, keys
+        )
+    )
+    kept = []
+    for (number, item), key in zip(batch, keys, strict=True):
+        regions = [where.own_region(item), stored.get(key)]
+        if all(r is None or r.startswith(scope) for r in regions):
+            kept.append((number, item))
+        else:
+            zh = f"不在您的辖区（{scope}）内"
+            sink.reject([RowError(number, where.field, zh, f"outside your jurisdiction ({scope})")])
+    return kept
 
 
 def import_file(

@@ -1,6 +1,8 @@
 """HTTP import for other systems and officers' uploads. The upload is spooled to disk by
 the server and read as a stream, so memory stays flat; the answer carries the counts and
-the first rejected rows (the CLI writes the full report for files of millions of rows)."""
+the first rejected rows (the CLI writes the full report for files of millions of rows).
+An officer imports only within the jurisdiction the token carries: other rows are
+rejected like invalid ones."""
 
 from __future__ import annotations
 
@@ -40,7 +42,7 @@ class ImportResult(BaseModel):
 async def import_upload(
     kind: Literal["entities", "records", "inspectors"],
     request: Request,
-    _: Writer,
+    principal: Writer,
     file: Annotated[UploadFile, File(description=".csv or .jsonl, see FORMAT.md")],
 ) -> Any:
     try:
@@ -49,6 +51,12 @@ async def import_upload(
         raise InvalidInput("文件应为 .csv 或 .jsonl", message_en=str(e), field="file") from e
     runtime: ServiceRuntime = request.app.state.runtime
     report = await run_in_threadpool(
-        run_import, runtime.sessions, runtime.outbox, kind, file.file, fmt
+        run_import,
+        runtime.sessions,
+        runtime.outbox,
+        kind,
+        file.file,
+        fmt,
+        scope=principal.region_prefix,
     )
     return ImportResult(**report.summary(), errors=[RowErrorRead(**vars(e)) for e in report.errors])
