@@ -43,6 +43,9 @@ class ServiceRuntime:
     consumers: list[ConsumerSpec] = field(default_factory=list)
     # Seeds reference data the schema needs (e.g. shipped models), after every migration.
     after_migrate: Callable[[sessionmaker[Session]], None] | None = None
+    # Other work of the API process (name, loop taking the stop event), started with it
+    # whether or not it relays or consumes.
+    workers: list[tuple[str, Callable[[threading.Event], None]]] = field(default_factory=list)
     engine: Engine = field(init=False)
     sessions: sessionmaker[Session] = field(init=False)
     _stop: threading.Event = field(default_factory=threading.Event, init=False)
@@ -77,6 +80,8 @@ class ServiceRuntime:
     # -- background work ----------------------------------------------------------
     def start_background(self) -> None:
         s = self.settings
+        for name, loop in self.workers:
+            self._spawn(name, loop)
         if not (s.run_relay and self.outbox_table is not None) and not (
             s.run_consumers and self.consumers
         ):

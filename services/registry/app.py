@@ -7,6 +7,8 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.registry.entities.router import router as entities_router
+from services.registry.imports.jobs import ImportJobs
+from services.registry.imports.router import jobs_router as import_jobs_router
 from services.registry.imports.router import router as imports_router
 from services.registry.inspectors.router import router as inspectors_router
 from services.registry.models import RegistryBase, inbox, outbox
@@ -31,8 +33,11 @@ def build_runtime(settings: RegistrySettings) -> ServiceRuntime:
 
 
 def build_app(settings: RegistrySettings | None = None) -> FastAPI:
-    runtime = build_runtime(settings or RegistrySettings())
-    return create_app(
+    settings = settings or RegistrySettings()
+    runtime = build_runtime(settings)
+    jobs = ImportJobs(runtime.sessions, runtime.outbox, settings.data_dir / "import-spool")
+    runtime.workers.append(("import-jobs", jobs.run))
+    app = create_app(
         runtime,
         title="Registry service · 检查对象名录库与执法检查人员名录库",
         description="Inspection objects, inspectors and credit-relevant records (一单两库, 信息归集).",
@@ -40,8 +45,11 @@ def build_app(settings: RegistrySettings | None = None) -> FastAPI:
             entities_router,
             tags_router,
             imports_router,
+            import_jobs_router,
             records_router,
             relations_router,
             inspectors_router,
         ],
     )
+    app.state.import_jobs = jobs
+    return app

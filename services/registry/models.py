@@ -189,3 +189,49 @@ class Inspector(RegistryBase):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ImportJob(RegistryBase):
+    """An uploaded file imported in the background (an officer's upload of a whole
+    county takes minutes): status, progress and counts, read by polling."""
+
+    __tablename__ = "import_jobs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # entities | records | inspectors
+    filename: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))  # queued | running | done | failed
+    submitted_by: Mapped[str] = mapped_column(String(100))
+    # The host whose worker runs the job and holds the spooled upload: at its next start
+    # it marks the jobs it left unfinished as failed.
+    worker_host: Mapped[str] = mapped_column(String(100))
+    # Region prefix of the submitter's jurisdiction: the rows the job may write, and who
+    # may see the job.
+    scope: Mapped[str] = mapped_column(String(6), index=True)
+    bytes_total: Mapped[int] = mapped_column(BigInteger)
+    bytes_read: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    failure_zh: Mapped[str | None] = mapped_column(String(300))
+    failure_en: Mapped[str | None] = mapped_column(String(300))
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ImportJobError(RegistryBase):
+    """A rejected row of an import job: every one, for the downloadable report."""
+
+    __tablename__ = "import_job_errors"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(
+        ForeignKey("import_jobs.id", ondelete="CASCADE"), index=True
+    )
+    row: Mapped[int] = mapped_column(Integer)
+    field: Mapped[str] = mapped_column(String(200))
+    reason_zh: Mapped[str] = mapped_column(String(500))
+    reason_en: Mapped[str] = mapped_column(String(500))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from services.registry.imports.importer import run_import
+from services.registry.imports.importer import csv_report, run_import
 from services.registry.models import Entity
 from tests.registry.conftest import Registry, entity_code
 
@@ -78,7 +78,7 @@ def test_10000_rows_with_10_broken_keeps_9990_and_reimport_changes_nothing(
             "entities",
             f,
             "csv",
-            error_report=report_out,
+            on_error=csv_report(report_out),
         )
     assert (report.rows, report.created, report.rejected) == (10_000, 9_990, 10)
     assert entity_count(registry) == 9_990

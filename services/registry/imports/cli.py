@@ -10,7 +10,12 @@ from pathlib import Path
 import orjson
 from tqdm import tqdm
 
-from services.registry.imports.importer import DEFAULT_BATCH_SIZE, run_import
+from services.registry.imports.importer import (
+    DEFAULT_BATCH_SIZE,
+    ImportReport,
+    csv_report,
+    run_import,
+)
 from services.registry.imports.readers import guess_format
 
 
@@ -51,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         ) as bar,
     ):
 
-        def progress(_rows: int) -> None:
+        def progress(_report: ImportReport) -> None:
             bar.update(f.tell() - bar.n)
 
         report = run_import(
@@ -61,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
             f,
             args.format or guess_format(path.name),
             batch_size=args.batch_size,
-            error_report=report_out,
+            on_error=csv_report(report_out),
             progress=progress,
         )
         bar.update(size - bar.n)

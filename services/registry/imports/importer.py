@@ -136,14 +136,27 @@ def _region(item: Any) -> str | None:
     return item.region_code
 
 
-class ErrorSink:
-    """Keeps the first errors for the API answer and streams all of them to a CSV report."""
+REPORT_HEADER = ("row", "field", "reason_zh", "reason_en")
 
-    def __init__(self, report: ImportReport, out: IO[str] | None) -> None:
+
+def report_line(err: RowError) -> tuple[int, str, str, str]:
+    """A rejected row as a line of the CSV report (columns REPORT_HEADER)."""
+    return (err.row, err.field, err.reason_zh, err.reason_en)
+
+
+def csv_report(out: IO[str]) -> Callable[[RowError], None]:
+    """Streams every rejection to ``out`` as CSV, header first: the full report."""
+    writer = csv.writer(out)
+    writer.writerow(REPORT_HEADER)
+    return lambda err: writer.writerow(report_line(err))
+
+
+class ErrorSink:
+    """Keeps the first errors for the answer and hands every one to ``on_error``."""
+
+    def __init__(self, report: ImportReport, on_error: Callable[[RowError], None] | None) -> None:
         self.report = report
-        self.writer = csv.writer(out) if out is not None else None
-        if self.writer:
-            self.writer.writerow(["row", "field", "reason_zh", "reason_en"])
+        self.on_error = on_error
 
     def reject(self, errors: Sequence[RowError]) -> None:
         """One rejected row, with every problem found in it."""
@@ -151,8 +164,8 @@ class ErrorSink:
         for err in errors:
             if len(self.report.errors) < ERRORS_KEPT_IN_MEMORY:
                 self.report.errors.append(err)
-            if self.writer:
-                self.writer.writerow([err.row, err.field, err.reason_zh, err.reason_en])
+            if self.on_error:
+                self.on_error(err)
 
 
 def run_import(
@@ -163,16 +176,17 @@ def run_import(
     fmt: Format,
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    error_report: IO[str] | None = None,
-    progress: Callable[[int], None] | None = None,
+    on_error: Callable[[RowError], None] | None = None,
+    progress: Callable[[ImportReport], None] | None = None,
     scope: str | None = None,
 ) -> ImportReport:
-    """Import ``stream``. ``scope``: the region prefix of the importing officer's
+    """Import ``stream``. ``on_error`` gets every rejection (the report keeps the first
+    ERRORS_KEPT_IN_MEMORY); ``progress`` the report after each batch. ``scope``: the region prefix of the importing officer's
     jurisdiction; rows outside it (or changing an object outside it) are rejected. None
     for imports run on the server itself (the CLI)."""
     spec = import_kind(kind)
     report = ImportReport(kind=kind)
-    sink = ErrorSink(report, error_report)
+    sink = ErrorSink(report, on_error)
     with sessions() as session:
         write = spec.make_writer(session)
     batch: list[tuple[int, BaseModel]] = []
@@ -184,7 +198,7 @@ def run_import(
             batch.clear()
             keys.clear()
             if progress:
-                progress(report.rows)
+                progress(report)
 
     with bulk_load(sessions) as batch_session, cyclic_gc_paused():
         for raw in read_rows(stream, fmt):

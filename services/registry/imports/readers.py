@@ -40,13 +40,18 @@ def read_rows(stream: BinaryIO, fmt: Format) -> Iterator[RawRow]:
 
 def _read_csv(stream: BinaryIO) -> Iterator[RawRow]:
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-    reader = csv.DictReader(text)
-    for number, row in enumerate(reader, start=1):
-        if None in row:  # more cells than header columns
-            yield RawRow(number, None, "列数多于表头", "more cells than header columns")
-            continue
-        # An empty CSV cell means "not given", so defaults apply.
-        yield RawRow(number, {k: v for k, v in row.items() if v not in ("", None)})
+    try:
+        reader = csv.DictReader(text)
+        for number, row in enumerate(reader, start=1):
+            if None in row:  # more cells than header columns
+                yield RawRow(number, None, "列数多于表头", "more cells than header columns")
+                continue
+            # An empty CSV cell means "not given", so defaults apply.
+            yield RawRow(number, {k: v for k, v in row.items() if v not in ("", None)})
+    finally:
+        # The caller owns the stream (and reads its position for progress): a wrapper
+        # left to the collector would close it.
+        text.detach()
 
 
 def _read_jsonl(stream: BinaryIO) -> Iterator[RawRow]:

@@ -1,0 +1,217 @@
+"""Background imports of uploaded files. An upload is spooled to disk, recorded as a job
+and imported by one worker thread, one job at a time (concurrent bulk writers would only
+contend for the same store). The job row carries status, progress and counts after every
+batch; every rejected row is kept for the downloadable report.
+
+A job the process did not finish (stopped, crashed) is marked failed at the next start:
+its committed batches stay, and uploading the file again completes it, because imports
+are idempotent."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import shutil
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.registry.imports.importer import ImportReport, Kind, RowError, run_import
+from services.registry.imports.readers import Format
+from services.registry.models import ImportJob, ImportJobError
+from shared.auth import Principal
+from shared.outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+HOST = socket.gethostname()[:100]
+JOBS = ImportJob.__table__
+JOB_ERRORS = ImportJobError.__table__
+UNFINISHED = ("queued", "running")
+INTERRUPTED = (
+    "服务重启，导入中断；已写入的批次保留，重新上传该文件即可完成（导入幂等）",
+    "interrupted by a restart; committed batches stay, upload the file again to finish",
+)
+STOPPED = (
+    "服务停止，导入中断；已写入的批次保留，重新上传该文件即可完成（导入幂等）",
+    "stopped with the service; committed batches stay, upload the file again to finish",
+)
+
+
+class _Stopped(Exception):
+    pass
+
+
+class ImportJobs:
+    def __init__(self, sessions: sessionmaker[Session], outbox: Outbox, spool: Path) -> None:
+        self.sessions = sessions
+        self.outbox = outbox
+        self.spool = spool
+        self._queue: queue.Queue[str] = queue.Queue()
+
+    def submit(
+        self, kind: Kind, fmt: Format, filename: str, upload: BinaryIO, principal: Principal
+    ) -> str:
+        """Spool ``upload`` and queue its import; returns the job id."""
+        job_id = str(uuid.uuid4())
+        self.spool.mkdir(parents=True, exist_ok=True)
+        path = self._file(job_id, fmt)
+        with path.open("wb") as out:
+            shutil.copyfileobj(upload, out, 1 << 20)
+        with self.sessions() as session, session.begin():
+            session.execute(
+                insert(JOBS).values(
+                    id=job_id,
+                    kind=kind,
+                    filename=filename[:200],
+                    status="queued",
+                    submitted_by=principal.subject[:100],
+                    worker_host=HOST,
+                    scope=principal.region_prefix,
+                    bytes_total=path.stat().st_size,
+                    bytes_read=0,
+                    rows=0,
+                    created=0,
+                    updated=0,
+                    unchanged=0,
+                    rejected=0,
+                    submitted_at=datetime.now(UTC),
+                )
+            )
+        self._queue.put(job_id)
+        return job_id
+
+    def run(self, stop: threading.Event) -> None:
+        """The worker: runs queued jobs until ``stop``; a running job stops at its next
+        batch."""
+        self._fail_unfinished(INTERRUPTED)
+        while not stop.is_set():
+            try:
+                job_id = self._queue.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            try:
+                self._run(job_id, stop)
+            except Exception:
+                log.exception("import job %s failed", job_id)
+        self._fail_unfinished(STOPPED)
+
+    def _run(self, job_id: str, stop: threading.Event) -> None:
+        with self.sessions() as session:
+            job = session.execute(select(JOBS).where(JOBS.c.id == job_id)).one()
+        fmt: Format = "csv" if self._file(job_id, "csv").exists() else "jsonl"
+        path = self._file(job_id, fmt)
+        self._set(job_id, status="running", started_at=datetime.now(UTC))
+        rejected: list[RowError] = []
+        try:
+            with path.open("rb") as f:
+
+                def after_batch(report: ImportReport) -> None:
+                    self._record(job_id, report, f.tell(), rejected)
+                    if stop.is_set():
+                        raise _Stopped
+
+                report = run_import(
+                    self.sessions,
+                    self.outbox,
+                    job.kind,
+                    f,
+                    fmt,
+                    on_error=rejected.append,
+                    progress=after_batch,
+                    scope=job.scope,
+                )
+            self._record(job_id, report, job.bytes_total, rejected)
+            self._set(job_id, status="done", finished_at=datetime.now(UTC))
+        except _Stopped:
+            pass  # marked failed (STOPPED) by the worker on its way out
+        except Exception as exc:
+            log.exception("import job %s failed", job_id)
+            zh = f"导入失败：{type(exc).__name__}"
+            self._fail(job_id, (zh, f"import failed: {type(exc).__name__}: {exc}"[:300]))
+        finally:
+            path.unlink(missing_ok=True)
+
+    def _record(
+        self, job_id: str, report: ImportReport, bytes_read: int, rejected: list[RowError]
+    ) -> None:
+        """The job's counts and progress, and the rows rejected since the last call."""
+        with self.sessions() as session, session.begin():
+            if rejected:
+                session.execute(
+                    insert(JOB_ERRORS),
+                    [
+                        {
+                            "job_id": job_id,
+                            "row": e.row,
+                            "field": e.field[:200],
+                            "reason_zh": e.reason_zh[:500],
+                            "reason_en": e.reason_en[:500],
+                        }
+                        for e in rejected
+                    ],
+                )
+                rejected.clear()
+            session.execute(
+                update(JOBS)
+                .where(JOBS.c.id == job_id)
+                .values(bytes_read=bytes_read, **_counts(report))
+            )
+
+    def _set(self, job_id: str, **values: object) -> None:
+        with self.sessions() as session, session.begin():
+            session.execute(update(JOBS).where(JOBS.c.id == job_id).values(**values))
+
+    def _fail(self, job_id: str, why: tuple[str, str]) -> None:
+        self._set(
+            job_id,
+            status="failed",
+            failure_zh=why[0],
+            failure_en=why[1],
+            finished_at=datetime.now(UTC),
+        )
+
+    def _fail_unfinished(self, why: tuple[str, str]) -> None:
+        """This host's jobs that the store lists as queued or running: no worker of this
+        process runs them (other hosts' jobs are theirs to settle)."""
+        with self.sessions() as session:
+            ids = session.execute(
+                select(JOBS.c.id).where(JOBS.c.status.in_(UNFINISHED), JOBS.c.worker_host == HOST)
+            ).scalars()
+            unfinished = list(ids)
+        for job_id in unfinished:
+            self._fail(job_id, why)
+            for fmt in ("csv", "jsonl"):
+                self._file(job_id, fmt).unlink(missing_ok=True)
+
+    def _file(self, job_id: str, fmt: str) -> Path:
+        return self.spool / f"{job_id}.{fmt}"
+
+
+def _counts(report: ImportReport) -> dict[str, int]:
+    return {k: v for k, v in report.summary().items() if k != "kind"}
+
+
+def job_errors(session: Session, job_id: str, chunk: int = 10_000) -> Iterator[RowError]:
+    """Every rejected row of a job, in file order, read a chunk at a time."""
+    after = 0
+    while True:
+        rows = session.execute(
+            select(JOB_ERRORS.c.id, JOB_ERRORS.c.row, JOB_ERRORS.c.field)
+            .add_columns(JOB_ERRORS.c.reason_zh, JOB_ERRORS.c.reason_en)
+            .where(JOB_ERRORS.c.job_id == job_id, JOB_ERRORS.c.id > after)
+            .order_by(JOB_ERRORS.c.id)
+            .limit(chunk)
+        ).all()
+        if not rows:
+            return
+        for _, row, field, zh, en in rows:
+            yield RowError(row, field, zh, en)
+        after = rows[-1][0]

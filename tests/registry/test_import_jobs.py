@@ -1,0 +1,150 @@
+"""Background import jobs: an upload answers at once, shows progress while it runs, ends
+with the same counts as a direct import, and offers every rejected row for download."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import insert
+
+from services.registry.app import build_app
+from services.registry.imports.jobs import HOST, JOBS
+from services.registry.settings import RegistrySettings
+from tests.registry.conftest import Registry
+from tests.registry.test_import import BROKEN, entity_count, write_csv
+from tests.waiting import wait_until
+
+
+@pytest.fixture
+def registry(db_url: str, tmp_path: Path) -> Iterator[Registry]:
+    settings = RegistrySettings(
+        environment="test",
+        database_url=db_url,
+        data_dir=tmp_path / "data",
+        run_relay=False,
+        run_consumers=False,
+    )
+    with TestClient(build_app(settings)) as client:
+        yield Registry(client, settings)
+
+
+def submit(registry: Registry, path: Path, kind: str = "entities", region: str = "140000") -> Any:
+    with path.open("rb") as f:
+        return registry.client.post(
+            "/v1/import-jobs",
+            headers=registry.headers(region=region),
+            data={"kind": kind},
+            files={"file": (path.name, f, "text/csv")},
+        )
+
+
+def finished(registry: Registry, url: str) -> dict[str, Any]:
+    def job() -> dict[str, Any]:
+        return registry.client.get(url, headers=registry.headers()).json()
+
+    wait_until(lambda: job()["status"] in ("done", "failed"), timeout=120, what="the job")
+    return job()
+
+
+def test_a_job_imports_in_the_background_and_reports_every_rejected_row(
+    registry: Registry, tmp_path: Path
+) -> None:
+    path = tmp_path / "entities.csv"
+    write_csv(path, 10_000)
+
+    r = submit(registry, path)
+
+    assert r.status_code == 202, r.text
+    assert r.json()["status"] in ("queued", "running", "done")
+    assert r.headers["Location"] == f"/v1/import-jobs/{r.json()['id']}"
+    job = finished(registry, r.headers["Location"])
+    assert job["status"] == "done" and job["progress"] == 1.0
+    assert (job["rows"], job["created"], job["rejected"]) == (10_000, 9_990, 10)
+    assert entity_count(registry) == 9_990
+
+    download = registry.client.get(job["errors_url"], headers=registry.headers())
+    assert download.status_code == 200
+    assert download.headers["content-type"].startswith("text/csv")
+    assert download.content.startswith("\ufeff".encode())  # spreadsheets then read UTF-8
+    lines = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
+    assert lines[0] == ["row", "field", "reason_zh", "reason_en"]
+    assert {(int(row), field) for row, field, _, _ in lines[1:]} == {
+        (row, f) for row, (_, _, f) in BROKEN.items()
+    }
+
+    again = finished(registry, submit(registry, path).headers["Location"])
+    assert (again["created"], again["unchanged"], again["rejected"]) == (0, 9_990, 10)
+
+
+def test_jobs_are_seen_only_within_the_jurisdiction(registry: Registry, tmp_path: Path) -> None:
+    path = tmp_path / "entities.csv"
+    write_csv(path, 20)
+    url = submit(registry, path, region="140502").headers["Location"]
+    finished(registry, url)
+
+    def listed(region: str) -> list[str]:
+        jobs = registry.client.get("/v1/import-jobs", headers=registry.headers(region=region))
+        return [f"/v1/import-jobs/{j['id']}" for j in jobs.json()]
+
+    assert listed("140500") == [url] and listed("140521") == []
+    other_county = registry.headers(region="140521")
+    assert registry.client.get(url, headers=other_county).status_code == 404
+    assert registry.client.get(f"{url}/errors", headers=other_county).status_code == 404
+    inspector = registry.headers(role="inspector", region="140502")
+    assert registry.client.get(url, headers=inspector).status_code == 403
+
+
+def test_bad_submissions_name_the_field(registry: Registry, tmp_path: Path) -> None:
+    path = tmp_path / "entities.csv"
+    write_csv(path, 3)
+    r = submit(registry, path, kind="companies")
+    assert r.status_code == 422 and r.json()["error"]["field"] == "kind"
+    r = registry.client.post(
+        "/v1/import-jobs",
+        headers=registry.headers(),
+        data={"kind": "entities"},
+        files={"file": ("entities.xlsx", b"x", "application/octet-stream")},
+    )
+    assert r.status_code == 422 and r.json()["error"]["field"] == "file"
+
+
+def test_a_job_left_unfinished_by_a_stopped_process_is_failed_at_the_next_start(
+    db_url: str, tmp_path: Path
+) -> None:
+    settings = RegistrySettings(
+        environment="test", database_url=db_url, data_dir=tmp_path, run_relay=False
+    )
+    with TestClient(build_app(settings)) as client:  # migrates the store
+        runtime = client.app.state.runtime  # type: ignore[attr-defined]
+        with runtime.sessions() as s, s.begin():
+            s.execute(
+                insert(JOBS).values(
+                    id="left-running",
+                    kind="entities",
+                    filename="e.csv",
+                    status="running",
+                    submitted_by="test",
+                    worker_host=HOST,
+                    scope="14",
+                    bytes_total=100,
+                    bytes_read=40,
+                    rows=0,
+                    created=0,
+                    updated=0,
+                    unchanged=0,
+                    rejected=0,
+                    submitted_at=datetime.now(UTC),
+                )
+            )
+    with TestClient(build_app(settings)) as client:
+        registry = Registry(client, settings)
+        job = finished(registry, "/v1/import-jobs/left-running")
+    assert job["status"] == "failed"
+    assert "重新上传" in job["failure_zh"] and "upload the file again" in job["failure_en"]
