@@ -8,6 +8,7 @@ a county (140521) itself only. Mint local tokens with ``python -m shared.auth mi
 from __future__ import annotations
 
 import argparse
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ import jwt
 from fastapi import Depends, Request
 
 from shared.errors import Forbidden, Unauthorized
+
+REGION_CODE = re.compile(r"[0-9]{6}")
 
 
 class Role(StrEnum):
@@ -51,9 +54,18 @@ def region_prefix(code: str) -> str:
     return code
 
 
+def checked_region(region: str) -> str:
+    """A jurisdiction must be a 6-digit GB/T 2260 code: a shorter or empty one would turn
+    into a prefix covering other provinces (or everything)."""
+    if not REGION_CODE.fullmatch(region):
+        raise ValueError(f"jurisdiction must be a 6-digit region code, not {region!r}")
+    return region
+
+
 def mint_token(
     secret: str, *, subject: str, role: Role | str, region: str, ttl_seconds: int = 8 * 3600
 ) -> str:
+    checked_region(region)
     now = int(time.time())
     claims = {
         "sub": subject,
@@ -70,9 +82,8 @@ def decode_token(secret: str, token: str) -> Principal:
         claims = jwt.decode(
             token, secret, algorithms=["HS256"], options={"require": ["exp", "sub"]}
         )
-        return Principal(
-            subject=claims["sub"], role=Role(claims["role"]), region=str(claims["region"])
-        )
+        region = checked_region(str(claims["region"]))
+        return Principal(subject=claims["sub"], role=Role(claims["role"]), region=region)
     except jwt.ExpiredSignatureError as e:
         raise Unauthorized("令牌已过期", message_en="token expired") from e
     except (jwt.InvalidTokenError, KeyError, ValueError) as e:
@@ -106,6 +117,15 @@ def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
         return principal
 
     return dependency
+
+
+def ensure_province_level(principal: Principal) -> None:
+    """Province-wide acts (models, monthly runs, tag rules, the tag list) need an officer
+    of the province (region 14xxxx, prefix "14") or an admin."""
+    if principal.role != Role.ADMIN and len(principal.region_prefix) > 2:
+        raise Forbidden(
+            "仅省级人员可执行此操作", message_en="only province-level officers may do this"
+        )
 
 
 def ensure_covers(principal: Principal, region_code: str | None) -> None:

@@ -134,6 +134,32 @@ def test_tag_rule_tags_matching_entities_and_follows_changes(
     )
 
 
+def test_the_tag_list_and_rules_are_the_provinces_and_counts_stay_in_jurisdiction(
+    registry: Registry, new_entity
+) -> None:
+    new_entity(1, region="140502", tags=["重点"])
+    new_entity(2, region="140521", tags=["重点"])
+    county = registry.headers(region="140502")
+    rule = {"tag": "加油站", "industry_prefixes": ["5265"]}
+    for method, url, body in [
+        ("post", "/v1/tags", {"name": "县里新标签"}),
+        ("post", "/v1/tags/rules", rule),
+    ]:
+        r = registry.client.request(method, url, headers=county, json=body)
+        assert r.status_code == 403, (url, r.text)
+        assert r.json()["error"]["message"] == "仅省级人员可执行此操作"
+    rule_id = registry.client.post("/v1/tags/rules", headers=registry.headers(), json=rule).json()
+    r = registry.client.delete(f"/v1/tags/rules/{rule_id['id']}", headers=county)
+    assert r.status_code == 403
+
+    def count(headers: dict[str, str]) -> int:
+        tags = registry.client.get("/v1/tags", headers=headers).json()
+        return next(t["entities"] for t in tags if t["name"] == "重点")
+
+    assert count(registry.headers()) == 2
+    assert count(county) == 1  # the other county's entity is not counted
+
+
 def test_openapi_lists_registry_endpoints(registry: Registry) -> None:
     paths = registry.client.get("/openapi.json").json()["paths"]
     for p in (
@@ -141,6 +167,8 @@ def test_openapi_lists_registry_endpoints(registry: Registry) -> None:
         "/v1/entities/{code}",
         "/v1/tags/rules",
         "/v1/imports/{kind}",
+        "/v1/import-jobs",
+        "/v1/import-jobs/{job_id}",
         "/healthz",
     ):
         assert p in paths

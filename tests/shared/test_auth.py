@@ -52,3 +52,14 @@ def test_production_refuses_the_development_secret(monkeypatch: pytest.MonkeyPat
         ServiceSettings(environment="production", auth_secret="s" * 40).auth_secret
         != DEV_AUTH_SECRET
     )
+
+
+@pytest.mark.parametrize("region", ["", "14", "1405", "14050", "1400000", "14O500"])
+def test_a_jurisdiction_that_is_not_a_region_code_is_refused(region: str) -> None:
+    """An empty or short region would be a prefix covering every region (or several
+    provinces): neither minted nor accepted from a token signed elsewhere."""
+    with pytest.raises(ValueError, match="6-digit"):
+        mint_token(SECRET, subject="o", role="admin", region=region)
+    claims = {"sub": "o", "role": "admin", "region": region, "exp": int(time.time()) + 60}
+    with pytest.raises(Unauthorized):
+        decode_token(SECRET, jwt.encode(claims, SECRET, algorithm="HS256"))

@@ -18,12 +18,14 @@ from shared.outbox import Outbox
 CHUNK = 500
 
 
-def list_tags(session: Session) -> list[TagRead]:
+def list_tags(session: Session, region_prefix: str) -> list[TagRead]:
+    """Every tag, with the number of objects carrying it within ``region_prefix``."""
     counts = dict(
         session.execute(
-            select(EntityTag.tag_id, func.count(func.distinct(EntityTag.code))).group_by(
-                EntityTag.tag_id
-            )
+            select(EntityTag.tag_id, func.count(func.distinct(EntityTag.code)))
+            .join(Entity, Entity.code == EntityTag.code)
+            .where(Entity.region_code.startswith(region_prefix, autoescape=True))
+            .group_by(EntityTag.tag_id)
         ).all()
     )
     return [

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Query
 
 from services.scoring.audit import log
 from services.scoring.audit.schemas import AuditPage, VerifyReport
-from services.scoring.deps import CreditOfficer, ensure_province_level
+from services.scoring.deps import CreditOfficer
 from shared.app import SessionDep
+from shared.auth import ensure_province_level
 from shared.errors import InvalidInput
 
 router = APIRouter(prefix="/v1/audit", tags=["audit · 审计日志"])

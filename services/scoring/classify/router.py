@@ -18,10 +18,10 @@ from services.scoring.classify.schemas import (
     RunRead,
     RunRequest,
 )
-from services.scoring.deps import CreditOfficer, ensure_province_level
+from services.scoring.deps import CreditOfficer
 from services.scoring.models import class_runs
 from shared.app import SessionDep
-from shared.auth import region_prefix
+from shared.auth import ensure_province_level, region_prefix
 from shared.errors import Conflict, NotFound
 from shared.workdays import china_today
 

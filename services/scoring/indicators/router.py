@@ -9,10 +9,11 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from services.scoring.audit import log as audit
-from services.scoring.deps import CreditOfficer, ensure_province_level
+from services.scoring.deps import CreditOfficer
 from services.scoring.indicators import store
 from services.scoring.indicators.spec import ModelSpec
 from shared.app import SessionDep
+from shared.auth import ensure_province_level
 from shared.errors import InvalidInput
 
 router = APIRouter(prefix="/v1/models", tags=["models · 指标体系"])
