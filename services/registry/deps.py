@@ -21,3 +21,12 @@ Reader = Annotated[
         )
     ),
 ]
+
+# The inspector directory holds avoidance declarations (relatives' names, related
+# entities): for those who keep it and those who assign inspectors, not for colleagues.
+InspectorDirectoryReader = Annotated[
+    Principal,
+    Depends(
+        require_roles(Role.REGISTRY_CLERK, Role.SERVICE, Role.CREDIT_OFFICER, Role.BUSINESS_OFFICER)
+    ),
+]

@@ -194,6 +194,17 @@ def test_inspectors_outside_the_jurisdiction_are_forbidden(registry: Registry) -
     assert registry.outbox_count(CHANGED) == 2
 
 
+def test_avoidance_declarations_are_not_open_to_fellow_inspectors(registry: Registry) -> None:
+    post(registry, inspector("P01", avoid_persons="李某某"))
+    colleague = registry.headers(role="inspector", region="140500")
+    assignor = registry.headers(role="business_officer", region="140500")
+    for url in ("/v1/inspectors/P01", "/v1/inspectors"):
+        assert registry.client.get(url, headers=colleague).status_code == 403
+        assert registry.client.get(url, headers=assignor).status_code == 200
+    got = registry.client.get("/v1/inspectors/P01", headers=assignor).json()
+    assert got["avoid_persons"] == ["李某某"]
+
+
 def test_batch_writer_is_idempotent_and_versions_changes(registry: Registry) -> None:
     rows = [
         InspectorCreate.model_validate(inspector(f"B{i}", specialties="food")) for i in range(3)

@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
 
-from services.registry.deps import Reader, Writer
+from services.registry.deps import InspectorDirectoryReader, Writer
 from services.registry.inspectors import service
 from services.registry.inspectors.schemas import (
     InspectorCreate,
@@ -27,7 +27,7 @@ SpecialtyQ = Literal[tuple(SPECIALTIES)]  # type: ignore[valid-type]
 )
 def search_inspectors(
     session: SessionDep,
-    principal: Reader,
+    principal: InspectorDirectoryReader,
     region: Annotated[
         str | None, Query(pattern=r"^\d{2,6}$", description="GB/T 2260 code or prefix")
     ] = None,
@@ -77,7 +77,9 @@ def create_inspector(
 
 
 @router.get("/{certificate_no}", response_model=InspectorRead, summary="Read one inspector")
-def read_inspector(certificate_no: str, session: SessionDep, principal: Reader) -> InspectorRead:
+def read_inspector(
+    certificate_no: str, session: SessionDep, principal: InspectorDirectoryReader
+) -> InspectorRead:
     return service.get_inspector(session, certificate_no, principal)
 
 
