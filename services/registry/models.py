@@ -202,9 +202,9 @@ class ImportJob(RegistryBase):
     filename: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16))  # queued | running | done | failed
     submitted_by: Mapped[str] = mapped_column(String(100))
-    # The host whose worker runs the job and holds the spooled upload: at its next start
-    # it marks the jobs it left unfinished as failed.
-    worker_host: Mapped[str] = mapped_column(String(100))
+    # host:pid of the process that holds the spooled upload and runs the job: a later
+    # process on that host marks the job failed if it finds it unfinished and that one gone.
+    worker: Mapped[str] = mapped_column(String(100))
     # Region prefix of the submitter's jurisdiction: the rows the job may write, and who
     # may see the job.
     scope: Mapped[str] = mapped_column(String(6), index=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -115,36 +117,50 @@ def test_bad_submissions_name_the_field(registry: Registry, tmp_path: Path) -> N
     assert r.status_code == 422 and r.json()["error"]["field"] == "file"
 
 
-def test_a_job_left_unfinished_by_a_stopped_process_is_failed_at_the_next_start(
+def test_a_job_left_unfinished_by_a_process_that_is_gone_is_failed_at_the_next_start(
     db_url: str, tmp_path: Path
 ) -> None:
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], **OUT)
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     settings = RegistrySettings(
         environment="test", database_url=db_url, data_dir=tmp_path, run_relay=False
     )
-    with TestClient(build_app(settings)) as client:  # migrates the store
-        runtime = client.app.state.runtime  # type: ignore[attr-defined]
-        with runtime.sessions() as s, s.begin():
-            s.execute(
-                insert(JOBS).values(
-                    id="left-running",
-                    kind="entities",
-                    filename="e.csv",
-                    status="running",
-                    submitted_by="test",
-                    worker_host=HOST,
-                    scope="14",
-                    bytes_total=100,
-                    bytes_read=40,
-                    rows=0,
-                    created=0,
-                    updated=0,
-                    unchanged=0,
-                    rejected=0,
-                    submitted_at=datetime.now(UTC),
-                )
-            )
-    with TestClient(build_app(settings)) as client:
-        registry = Registry(client, settings)
-        job = finished(registry, "/v1/import-jobs/left-running")
+    try:
+        with TestClient(build_app(settings)) as client:  # migrates the store
+            runtime = client.app.state.runtime  # type: ignore[attr-defined]
+            with runtime.sessions() as s, s.begin():
+                for job_id, pid in [("gone", gone.stdout.strip()), ("alive", running.pid)]:
+                    s.execute(insert(JOBS).values(**unfinished_job(job_id, f"{HOST}:{pid}")))
+        with TestClient(build_app(settings)) as client:
+            registry = Registry(client, settings)
+            job = finished(registry, "/v1/import-jobs/gone")
+            other = registry.client.get("/v1/import-jobs/alive", headers=registry.headers())
+    finally:
+        running.kill()
+        running.wait()
     assert job["status"] == "failed"
     assert "重新上传" in job["failure_zh"] and "upload the file again" in job["failure_en"]
+    assert other.json()["status"] == "running"  # another live process's job is its own
+
+
+OUT: dict[str, Any] = {"capture_output": True, "text": True, "check": True}
+
+
+def unfinished_job(job_id: str, worker: str) -> dict[str, Any]:
+    return {
+        "id": job_id,
+        "kind": "entities",
+        "filename": "e.csv",
+        "status": "running",
+        "submitted_by": "test",
+        "worker": worker,
+        "scope": "14",
+        "bytes_total": 100,
+        "bytes_read": 40,
+        "rows": 0,
+        "created": 0,
+        "updated": 0,
+        "unchanged": 0,
+        "rejected": 0,
+        "submitted_at": datetime.now(UTC),
+    }

@@ -10,6 +10,7 @@ are idempotent."""
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import shutil
 import socket
@@ -24,14 +25,14 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.registry.imports.importer import ImportReport, Kind, RowError, run_import
-from services.registry.imports.readers import Format
+from services.registry.imports.readers import guess_format
 from services.registry.models import ImportJob, ImportJobError
 from shared.auth import Principal
 from shared.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
-HOST = socket.gethostname()[:100]
+HOST = socket.gethostname()[:80]
 JOBS = ImportJob.__table__
 JOB_ERRORS = ImportJobError.__table__
 UNFINISHED = ("queued", "running")
@@ -56,13 +57,11 @@ class ImportJobs:
         self.spool = spool
         self._queue: queue.Queue[str] = queue.Queue()
 
-    def submit(
-        self, kind: Kind, fmt: Format, filename: str, upload: BinaryIO, principal: Principal
-    ) -> str:
+    def submit(self, kind: Kind, filename: str, upload: BinaryIO, principal: Principal) -> str:
         """Spool ``upload`` and queue its import; returns the job id."""
         job_id = str(uuid.uuid4())
         self.spool.mkdir(parents=True, exist_ok=True)
-        path = self._file(job_id, fmt)
+        path = self._file(job_id)
         with path.open("wb") as out:
             shutil.copyfileobj(upload, out, 1 << 20)
         with self.sessions() as session, session.begin():
@@ -73,7 +72,7 @@ class ImportJobs:
                     filename=filename[:200],
                     status="queued",
                     submitted_by=principal.subject[:100],
-                    worker_host=HOST,
+                    worker=_this_worker(),
                     scope=principal.region_prefix,
                     bytes_total=path.stat().st_size,
                     bytes_read=0,
@@ -91,7 +90,7 @@ class ImportJobs:
     def run(self, stop: threading.Event) -> None:
         """The worker: runs queued jobs until ``stop``; a running job stops at its next
         batch."""
-        self._fail_unfinished(INTERRUPTED)
+        self._fail_unfinished(INTERRUPTED, at_start=True)
         while not stop.is_set():
             try:
                 job_id = self._queue.get(timeout=0.2)
@@ -101,13 +100,13 @@ class ImportJobs:
                 self._run(job_id, stop)
             except Exception:
                 log.exception("import job %s failed", job_id)
-        self._fail_unfinished(STOPPED)
+        self._fail_unfinished(STOPPED, at_start=False)
 
     def _run(self, job_id: str, stop: threading.Event) -> None:
         with self.sessions() as session:
             job = session.execute(select(JOBS).where(JOBS.c.id == job_id)).one()
-        fmt: Format = "csv" if self._file(job_id, "csv").exists() else "jsonl"
-        path = self._file(job_id, fmt)
+        fmt = guess_format(job.filename)  # checked when the job was submitted
+        path = self._file(job_id)
         self._set(job_id, status="running", started_at=datetime.now(UTC))
         rejected: list[RowError] = []
         try:
@@ -178,21 +177,47 @@ class ImportJobs:
             finished_at=datetime.now(UTC),
         )
 
-    def _fail_unfinished(self, why: tuple[str, str]) -> None:
-        """This host's jobs that the store lists as queued or running: no worker of this
-        process runs them (other hosts' jobs are theirs to settle)."""
-        with self.sessions() as session:
-            ids = session.execute(
-                select(JOBS.c.id).where(JOBS.c.status.in_(UNFINISHED), JOBS.c.worker_host == HOST)
-            ).scalars()
-            unfinished = list(ids)
-        for job_id in unfinished:
-            self._fail(job_id, why)
-            for fmt in ("csv", "jsonl"):
-                self._file(job_id, fmt).unlink(missing_ok=True)
+    def _fail_unfinished(self, why: tuple[str, str], *, at_start: bool) -> None:
+        try:
+            self._settle_unfinished(why, at_start=at_start)
+        except Exception:  # the store may be down; jobs still run once it is back
+            log.exception("could not settle unfinished import jobs")
 
-    def _file(self, job_id: str, fmt: str) -> Path:
-        return self.spool / f"{job_id}.{fmt}"
+    def _settle_unfinished(self, why: tuple[str, str], *, at_start: bool) -> None:
+        """Jobs the store lists as queued or running that no worker will finish: at the
+        start, those of this host's processes that are gone (a container's new process
+        may have its predecessor's pid, so that pid counts as gone too); at the stop,
+        this process's own."""
+        with self.sessions() as session:
+            rows = session.execute(
+                select(JOBS.c.id, JOBS.c.worker).where(
+                    JOBS.c.status.in_(UNFINISHED),
+                    JOBS.c.worker.startswith(f"{HOST}:", autoescape=True),
+                )
+            ).all()
+        me = _this_worker()
+        for job_id, worker in rows:
+            if (worker == me) if not at_start else (worker == me or not _alive(worker)):
+                self._fail(job_id, why)
+                self._file(job_id).unlink(missing_ok=True)
+
+    def _file(self, job_id: str) -> Path:
+        return self.spool / f"{job_id}.upload"
+
+
+def _this_worker() -> str:
+    return f"{HOST}:{os.getpid()}"
+
+
+def _alive(worker: str) -> bool:
+    """Whether the process ``host:pid`` of this host still runs."""
+    try:
+        os.kill(int(worker.rsplit(":", 1)[1]), 0)
+    except (ProcessLookupError, ValueError):
+        return False
+    except PermissionError:
+        return True  # it exists, under another user
+    return True
 
 
 def _counts(report: ImportReport) -> dict[str, int]:

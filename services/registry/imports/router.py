@@ -136,7 +136,7 @@ async def submit_import_job(
     fmt = _format_of(file)
     jobs: ImportJobs = request.app.state.import_jobs
     job_id = await run_in_threadpool(
-        jobs.submit, kind, fmt, file.filename or f"upload.{fmt}", file.file, principal
+        jobs.submit, kind, file.filename or f"upload.{fmt}", file.file, principal
     )
     response.headers["Location"] = f"/v1/import-jobs/{job_id}"
     runtime: ServiceRuntime = request.app.state.runtime

@@ -23,7 +23,7 @@ def upgrade() -> None:
         sa.Column("filename", sa.String(length=200), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("submitted_by", sa.String(length=100), nullable=False),
-        sa.Column("worker_host", sa.String(length=100), nullable=False),
+        sa.Column("worker", sa.String(length=100), nullable=False),
         sa.Column("scope", sa.String(length=6), nullable=False),
         sa.Column("bytes_total", sa.BigInteger(), nullable=False),
         sa.Column("bytes_read", sa.BigInteger(), nullable=False),
