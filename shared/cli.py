@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Sequence
 
 import uvicorn
+from fastapi import FastAPI
 
 from shared.runtime import ServiceRuntime
 from shared.settings import ServiceSettings, env_help
@@ -26,7 +27,7 @@ Extra = dict[
 def run_service_cli(
     *,
     settings_cls: type[ServiceSettings],
-    app_factory: Callable[[ServiceSettings], object],
+    app_factory: Callable[[ServiceSettings], FastAPI],
     runtime_factory: Callable[[ServiceSettings], ServiceRuntime],
     argv: Sequence[str] | None = None,
     extra: Extra | None = None,
@@ -54,7 +55,7 @@ def run_service_cli(
         uvicorn.run(
             app_factory(settings),
             host=settings.host,
-            port=settings.port,  # type: ignore[arg-type]
+            port=settings.port,
             log_level=settings.log_level.lower(),
         )
         return 0

@@ -253,11 +253,11 @@ def bulk_load(sessions: sessionmaker[Session]) -> Iterator[Callable[[], Session]
         sqlite = conn.dialect.name == "sqlite"
         if sqlite:
             # On the DBAPI connection: a PRAGMA through SQLAlchemy would open a transaction.
-            (previous,) = dbapi.execute("PRAGMA wal_autocheckpoint").fetchone()  # type: ignore[union-attr]
-            dbapi.execute(f"PRAGMA wal_autocheckpoint={BULK_LOAD_CHECKPOINT_PAGES}")  # type: ignore[union-attr]
+            (previous,) = dbapi.execute("PRAGMA wal_autocheckpoint").fetchone()
+            dbapi.execute(f"PRAGMA wal_autocheckpoint={BULK_LOAD_CHECKPOINT_PAGES}")
         try:
             yield partial(sessions, bind=conn)
         finally:
             if sqlite:
-                dbapi.execute(f"PRAGMA wal_autocheckpoint={int(previous)}")  # type: ignore[union-attr]
-                dbapi.execute("PRAGMA wal_checkpoint(PASSIVE)")  # type: ignore[union-attr]
+                dbapi.execute(f"PRAGMA wal_autocheckpoint={int(previous)}")
+                dbapi.execute("PRAGMA wal_checkpoint(PASSIVE)")

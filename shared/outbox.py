@@ -189,7 +189,7 @@ class OutboxRelay:
             now = datetime.now(UTC)
             # On PostgreSQL the rows are marked in the same statement that picks them;
             # nobody sees the mark before this transaction commits, after the publish.
-            rows = conn.execute(self._claim(now) if postgres else self._pick()).all()
+            rows = list(conn.execute(self._claim(now) if postgres else self._pick()))
             if not rows:
                 return 0
             rows.sort(key=lambda r: r[0])  # RETURNING keeps no order; publish in id order

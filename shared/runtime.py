@@ -124,7 +124,7 @@ class ServiceRuntime:
         return InboxConsumer(
             name=spec.name,
             service=self.settings.service_name,
-            consumer=None,  # type: ignore[arg-type]
+            consumer=None,
             session_factory=self.sessions,
             inbox=self.inbox_table,
             handlers=spec.handlers,

@@ -11,7 +11,7 @@ from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
 from services.registry.entities.schemas import EntityCreate, EntityRead, EntityUpdate
-from services.registry.entities.writer import EntityOutcome, TagCache, write_entities
+from services.registry.entities.writer import Change, EntityOutcome, TagCache, write_entities
 from services.registry.models import Entity, EntityLicence, EntityTag, Tag
 from services.registry.tags.rules import RuleSet
 from shared.auth import Principal, ensure_covers, region_prefix
@@ -35,7 +35,7 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def apply_filter(query: Select, f: EntityFilter, principal: Principal) -> Select:  # type: ignore[type-arg]
+def apply_filter(query: Select, f: EntityFilter, principal: Principal) -> Select:
     query = query.where(Entity.region_code.startswith(principal.region_prefix, autoescape=True))
     if f.code:
         query = query.where(Entity.code == f.code.strip().upper())
@@ -173,11 +173,11 @@ def deregister_entity(
 
 
 def _write(
-    session: Session, outbox: Outbox, item: EntityCreate, change: str | None = None
+    session: Session, outbox: Outbox, item: EntityCreate, change: Change | None = None
 ) -> EntityOutcome:
     outcome = write_entities(
         session, outbox, [item], rules=RuleSet.load(session), tags=TagCache(), change=change
-    )  # type: ignore[arg-type]
+    )
     session.flush()
     session.expire_all()
     return outcome[0]

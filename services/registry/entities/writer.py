@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, Literal, NamedTuple, Protocol
+from typing import Any, Literal, NamedTuple, Protocol, cast
 
 import orjson
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from services.registry.entities.schemas import EntityCreate
@@ -24,8 +24,11 @@ from shared.events import EntitySnapshot
 from shared.outbox import Outbox
 
 # Core tables, not ORM bulk operations: imports write millions of rows through here.
-ENTITIES = Entity.__table__
+ENTITIES = cast(Table, Entity.__table__)
+LICENCES = cast(Table, EntityLicence.__table__)
+ENTITY_TAGS = cast(Table, EntityTag.__table__)
 Action = Literal["created", "updated", "unchanged"]
+Change = Literal["registered", "changed", "deregistered"]  # the event's change kind
 
 
 class EntityOutcome(NamedTuple):
@@ -108,7 +111,7 @@ def write_entities(
     *,
     rules: RuleSet,
     tags: TagCache,
-    change: Literal["registered", "changed", "deregistered"] | None = None,
+    change: Change | None = None,
 ) -> list[EntityOutcome]:
     """Create or update ``items`` (codes unique within the batch). ``change`` overrides
     the event's change kind (the deregister endpoint says "deregistered")."""
@@ -192,15 +195,18 @@ def _store(session: Session, outbox: Outbox, rows: _Rows, now: datetime) -> None
             ],
         )
     if rows.licences:
-        bulk_insert(session, EntityLicence.__table__, ("code", "kind"), rows.licences)
+        bulk_insert(session, LICENCES, ("code", "kind"), rows.licences)
     if rows.tags:
-        bulk_insert(session, EntityTag.__table__, ("code", "tag_id", "source"), rows.tags)
+        bulk_insert(session, ENTITY_TAGS, ("code", "tag_id", "source"), rows.tags)
     outbox.add_data(session, EntitySnapshot, rows.events)
 
 
 class _EntityLike(Protocol):
     code: str
-    code_kind: str
+
+    @property
+    def code_kind(self) -> str: ...  # computed from the code on EntityCreate
+
     name: str
     entity_type: str
     legal_representative: str | None
@@ -263,7 +269,7 @@ def snapshot_data(
     item: _EntityLike,
     *,
     version: int,
-    change: Literal["registered", "changed", "deregistered"],
+    change: Change,
     tags: list[str],
 ) -> dict[str, object]:
     """The item's EntitySnapshot fields, in the model's order."""
@@ -274,7 +280,7 @@ def snapshot_of(
     item: _EntityLike,
     *,
     version: int,
-    change: Literal["registered", "changed", "deregistered"],
+    change: Change,
     tags: list[str],
 ) -> EntitySnapshot:
     # model_construct: the item was validated on the way in.

@@ -30,7 +30,7 @@ from typing import Any, Literal, get_args
 
 import numpy as np
 import orjson
-from tqdm import tqdm  # type: ignore[import-untyped]
+from tqdm import tqdm
 
 from services.registry.generator import shanxi as sx
 from shared.credit_code import CHARSET, make_legacy, make_uscc

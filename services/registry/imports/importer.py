@@ -19,10 +19,9 @@ from sqlalchemy import Table
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.registry.entities.schemas import EntityCreate
-from services.registry.entities.writer import TagCache, write_entities
+from services.registry.entities.writer import ENTITIES, TagCache, write_entities
 from services.registry.imports.fast_entities import fast_entity
 from services.registry.imports.readers import Format, RawRow, guess_format, read_rows
-from services.registry.models import Entity, Inspector
 from services.registry.tags.rules import RuleSet
 from shared.collector import cyclic_gc_paused
 from shared.db import bulk_load, refresh_statistics, select_by_keys
@@ -30,8 +29,6 @@ from shared.outbox import Outbox
 from shared.validation import problems_of
 
 Kind = Literal["entities", "records", "inspectors"]
-ENTITIES = Entity.__table__
-INSPECTORS = Inspector.__table__
 ERRORS_KEPT_IN_MEMORY = 1000
 # Rows per transaction. Each commit writes every index page the batch touched, and the
 # random keys (code, address, legal representative) touch a page per row once the
@@ -119,7 +116,7 @@ def import_kind(kind: Kind) -> ImportKind:
         where = Jurisdiction("code", lambda _m: None, ENTITIES, "code", _code)
         return ImportKind(RecordCreate, lambda m: m.record_id, where, lambda _s: write_records)
     from services.registry.inspectors.schemas import InspectorCreate
-    from services.registry.inspectors.writer import write_inspectors
+    from services.registry.inspectors.writer import INSPECTORS, write_inspectors
 
     def certificate(m: Any) -> str:
         return m.certificate_no
@@ -271,11 +268,11 @@ def _within(
     when the region it carries and the stored object's region both are: an officer may
     neither create outside the jurisdiction nor move an object in from outside."""
     keys = [where.stored_key(item) for _, item in batch]
-    stored = dict(
-        select_by_keys(
-            session, where.table, (where.key_column, "region_code"), where.key_column, keys
-        )
-    )
+    columns = (where.key_column, "region_code")
+    stored: dict[str, str] = {
+        key: region
+        for key, region in select_by_keys(session, where.table, columns, where.key_column, keys)
+    }
     kept = []
     for (number, item), key in zip(batch, keys, strict=True):
         regions = [where.own_region(item), stored.get(key)]

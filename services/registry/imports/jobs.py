@@ -19,9 +19,9 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.registry.imports.importer import ImportReport, Kind, RowError, run_import
@@ -33,8 +33,8 @@ from shared.outbox import Outbox
 log = logging.getLogger(__name__)
 
 HOST = socket.gethostname()[:80]
-JOBS = ImportJob.__table__
-JOB_ERRORS = ImportJobError.__table__
+JOBS = cast(Table, ImportJob.__table__)
+JOB_ERRORS = cast(Table, ImportJobError.__table__)
 UNFINISHED = ("queued", "running")
 INTERRUPTED = (
     "服务重启，导入中断；已写入的批次保留，重新上传该文件即可完成（导入幂等）",

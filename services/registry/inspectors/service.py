@@ -34,7 +34,7 @@ def certificate_valid(expires_on: date | None, today: date) -> bool:
     return expires_on is None or expires_on >= today
 
 
-def apply_filter(query: Select, f: InspectorFilter, principal: Principal, today: date) -> Select:  # type: ignore[type-arg]
+def apply_filter(query: Select, f: InspectorFilter, principal: Principal, today: date) -> Select:
     query = query.where(Inspector.region_code.startswith(principal.region_prefix, autoescape=True))
     if f.region:
         query = query.where(

@@ -4,11 +4,11 @@ sampling population behind a tag stays exact."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import delete, false, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.registry.entities.service import to_read
-from services.registry.entities.writer import ENTITIES, snapshot_of
+from services.registry.entities.writer import ENTITIES, ENTITY_TAGS, snapshot_of
 from services.registry.models import Entity, EntityLicence, EntityTag, Tag, TagRule
 from services.registry.tags.rules import RuleSet
 from services.registry.tags.schemas import TagCreate, TagRead, TagRuleCreate, TagRuleRead
@@ -109,7 +109,7 @@ def reevaluate_tag(session: Session, outbox: Outbox, tag_id: int) -> int:
         *(Entity.industry_code.startswith(p) for p in prefixes),
         Entity.code.in_(select(EntityLicence.code).where(EntityLicence.kind.in_(kinds)))
         if kinds
-        else False,
+        else false(),
     )
     changed_total = 0
     after = ""
@@ -136,7 +136,7 @@ def reevaluate_tag(session: Session, outbox: Outbox, tag_id: int) -> int:
                 to_remove.append(read.code)
         if to_add:
             session.execute(
-                insert(EntityTag.__table__),
+                insert(ENTITY_TAGS),
                 [{"code": c, "tag_id": tag_id, "source": "rule"} for c in to_add],
             )
         if to_remove:

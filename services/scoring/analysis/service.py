@@ -69,9 +69,7 @@ def distribution(
     level: int | None,
 ) -> Distribution:
     a = _analyse(session, principal, by=by, region=region, level=level)
-    totals = ClassCounts(
-        **{c: sum(getattr(g.counts, c) for g in a.groups) for c in CLASSES}  # type: ignore[arg-type]
-    )
+    totals = ClassCounts(**{c: sum(getattr(g.counts, c) for g in a.groups) for c in CLASSES})
     _audit(audit_sessions, principal, "distribution", a, {"groups": len(a.groups)})
     return Distribution(
         by=a.by,
@@ -255,8 +253,8 @@ def _trends(
 
 def _stats(group: str, per: dict[str, int], trend: GroupTrend | None) -> GroupStats:
     total = sum(per.values())
-    counts = ClassCounts(**per)  # type: ignore[arg-type]
-    shares = ClassShares(**{c: _share(per.get(c, 0), total) for c in CLASSES})  # type: ignore[arg-type]
+    counts = ClassCounts(**per)
+    shares = ClassShares(**{c: _share(per.get(c, 0), total) for c in CLASSES})
     return GroupStats(
         group=group,
         total=total,

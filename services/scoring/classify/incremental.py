@@ -38,7 +38,7 @@ def reclassify(session: Session, outbox: Outbox, code: str, *, as_of: date) -> s
     if row["risk_class"] != previous:
         session.execute(class_history.insert().values(history_row(row, run_id=None)))
         outbox.add(session, class_event(row, previous))
-        hooks.on_class_changed(session, outbox, code, row["risk_class"], as_of=as_of)
+        hooks.on_class_changed(session, outbox, code, str(row["risk_class"]), as_of=as_of)
     return str(row["risk_class"])
 
 

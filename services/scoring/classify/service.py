@@ -27,7 +27,7 @@ def _not_found(code: str) -> NotFound:
     return NotFound(f"没有检查对象 {code} 的分类", message_en=f"no class for {code}", field="code")
 
 
-def _row_in_jurisdiction(session: Session, code: str, principal: Principal):  # type: ignore[no-untyped-def]
+def _row_in_jurisdiction(session: Session, code: str, principal: Principal):
     row = session.execute(select(entity_classes).where(_C.code == code.strip().upper())).first()
     if row is None:
         raise _not_found(code)
@@ -64,7 +64,7 @@ def contributions(session: Session, row: object) -> list[Contribution]:
         out.append(
             Contribution(
                 indicator=key,
-                group=GROUP_NAMES.get(group, group),
+                group=GROUP_NAMES.get(group) or group,
                 name_zh=zh,
                 name_en=en,
                 points=pts,

@@ -85,7 +85,7 @@ def _snapshot(engine: Engine) -> Connection:
     return conn
 
 
-def _in_scope(scope: str):  # type: ignore[no-untyped-def]
+def _in_scope(scope: str):
     return _T.region_code.startswith(scope, autoescape=True)
 
 

@@ -75,7 +75,7 @@ def active_models(session: Session) -> ModelSet:
         select(_T.id, _T.model_id, _T.version).where(_T.active).order_by(_T.id)
     ).all()
     ids = [r.id for r in rows]
-    key = (str(session.get_bind().url), *ids)
+    key = (str(session.get_bind().engine.url), *ids)
     if key not in _cache:
         specs = {
             r.model_id: ModelSpec.model_validate(r.spec)
