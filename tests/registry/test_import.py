@@ -138,3 +138,46 @@ def test_http_upload_reports_rows(registry: Registry, tmp_path: Path) -> None:
         files={"file": ("e.xlsx", b"x", "application/octet-stream")},
     )
     assert r.status_code == 422 and r.json()["error"]["field"] == "file"
+
+
+def test_a_gb18030_csv_from_a_chinese_spreadsheet_imports_as_text(
+    registry: Registry, tmp_path: Path
+) -> None:
+    utf8 = tmp_path / "utf8.csv"
+    write_csv(utf8, 30)
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes(utf8.read_text(encoding="utf-8").encode("gb18030"))
+    with gbk.open("rb") as f:
+        report = run_import(registry.runtime.sessions, registry.runtime.outbox, "entities", f, "csv")
+    assert (report.created, report.rejected, report.unreadable) == (29, 1, None)
+    got = registry.client.get(f"/v1/entities/{entity_code(1)}", headers=registry.headers())
+    assert got.json()["name"] == "晋城市城区测试1号商贸有限公司"
+
+
+def test_bytes_that_are_not_text_stop_the_import_after_keeping_the_rows_before(
+    registry: Registry, tmp_path: Path
+) -> None:
+    good = tmp_path / "good.csv"
+    write_csv(good, 3000)
+    lines = good.read_bytes().split(b"\n")
+    # Past the encoding sample, so the file is taken as UTF-8 and fails at that row.
+    bad_row = 2000
+    lines[bad_row] = lines[bad_row].replace("晋城".encode(), "晋城".encode("gb18030"))
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(b"\n".join(lines))
+
+    with path.open("rb") as f:
+        r = registry.client.post(
+            "/v1/imports/entities",
+            headers=registry.headers(),
+            files={"file": ("mixed.csv", f, "text/csv")},
+        )
+
+    assert r.status_code == 200, r.text
+    result = r.json()
+    stopped = result["unreadable"]
+    assert stopped["field"] == "file" and "UTF-8" in stopped["reason_zh"]
+    assert 1 < stopped["row"] <= bad_row  # read in chunks: near the bad row, not after it
+    assert result["rows"] == stopped["row"] - 1
+    assert result["created"] + result["rejected"] == result["rows"]
+    assert entity_count(registry) == result["created"]  # the rows read are kept

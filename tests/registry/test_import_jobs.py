@@ -103,6 +103,22 @@ def test_jobs_are_seen_only_within_the_jurisdiction(registry: Registry, tmp_path
     assert registry.client.get(url, headers=inspector).status_code == 403
 
 
+def test_a_file_that_stops_being_text_fails_the_job_keeping_the_rows_before(
+    registry: Registry, tmp_path: Path
+) -> None:
+    good = tmp_path / "good.csv"
+    write_csv(good, 3000)
+    lines = good.read_bytes().split(b"\n")
+    lines[2500] = b"\xff\xfe" + lines[2500]  # not UTF-8, past the encoding sample
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(b"\n".join(lines))
+
+    job = finished(registry, submit(registry, path).headers["Location"])
+
+    assert job["status"] == "failed" and "UTF-8" in job["failure_zh"]
+    assert 0 < job["created"] == entity_count(registry)
+
+
 def test_bad_submissions_name_the_field(registry: Registry, tmp_path: Path) -> None:
     path = tmp_path / "entities.csv"
     write_csv(path, 3)

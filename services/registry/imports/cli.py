@@ -74,4 +74,7 @@ def run(args: argparse.Namespace) -> int:
     for e in report.errors[:20]:
         print(f"  第{e.row}行 {e.field}: {e.reason_zh} / {e.reason_en}", file=sys.stderr)
     runtime.stop()
+    if report.unreadable is not None:
+        print(f"{report.unreadable.reason_zh}\n{report.unreadable.reason_en}", file=sys.stderr)
+        return 1
     return 0

@@ -21,7 +21,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.registry.entities.schemas import EntityCreate
 from services.registry.entities.writer import ENTITIES, TagCache, write_entities
 from services.registry.imports.fast_entities import fast_entity
-from services.registry.imports.readers import Format, RawRow, guess_format, read_rows
+from services.registry.imports.readers import (
+    Format,
+    RawRow,
+    UnreadableFile,
+    guess_format,
+    read_rows,
+)
 from services.registry.tags.rules import RuleSet
 from shared.collector import cyclic_gc_paused
 from shared.db import bulk_load, refresh_statistics, select_by_keys
@@ -61,6 +67,8 @@ class ImportReport:
     unchanged: int = 0
     rejected: int = 0
     errors: list[RowError] = field(default_factory=list)  # the first ERRORS_KEPT_IN_MEMORY
+    # Where reading stopped when the rest of the file could not be read (its encoding).
+    unreadable: RowError | None = None
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -198,18 +206,21 @@ def run_import(
                 progress(report)
 
     with bulk_load(sessions) as batch_session, cyclic_gc_paused():
-        for raw in read_rows(stream, fmt):
-            report.rows += 1
-            item = _validate(spec, raw, sink)
-            if item is None:
-                continue
-            key = spec.key(item)
-            if key in keys:  # the same key twice in a batch: write the first before the second
-                flush()
-            batch.append((raw.number, item))
-            keys.add(key)
-            if len(batch) >= batch_size:
-                flush()
+        try:
+            for raw in read_rows(stream, fmt):
+                report.rows += 1
+                item = _validate(spec, raw, sink)
+                if item is None:
+                    continue
+                key = spec.key(item)
+                if key in keys:  # the same key twice in a batch: first the first
+                    flush()
+                batch.append((raw.number, item))
+                keys.add(key)
+                if len(batch) >= batch_size:
+                    flush()
+        except UnreadableFile as e:  # the rows read so far are still written
+            report.unreadable = RowError(e.row, "file", e.zh, e.en)
         flush()
     if report.created + report.updated >= REFRESH_STATISTICS_AFTER:
         refresh_statistics(sessions)

@@ -128,13 +128,17 @@ class ImportJobs:
                     scope=job.scope,
                 )
             self._record(job_id, report, job.bytes_total, rejected)
-            self._set(job_id, status="done", finished_at=datetime.now(UTC))
+            if report.unreadable is not None:
+                self._fail(job_id, (report.unreadable.reason_zh, report.unreadable.reason_en))
+            else:
+                self._set(job_id, status="done", finished_at=datetime.now(UTC))
         except _Stopped:
             pass  # marked failed (STOPPED) by the worker on its way out
         except Exception as exc:
+            # The details (statements, values) go to the log, not to the job's readers.
             log.exception("import job %s failed", job_id)
-            zh = f"导入失败：{type(exc).__name__}"
-            self._fail(job_id, (zh, f"import failed: {type(exc).__name__}: {exc}"[:300]))
+            what = type(exc).__name__
+            self._fail(job_id, (f"导入失败（{what}），请联系管理员", f"import failed ({what})"))
         finally:
             path.unlink(missing_ok=True)
 

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -48,6 +48,9 @@ class ImportResult(BaseModel):
     unchanged: int
     rejected: int
     errors: list[RowErrorRead]
+    unreadable: RowErrorRead | None = Field(
+        default=None, description="where reading stopped: the rest of the file is not text"
+    )
 
 
 @router.post("/{kind}", response_model=ImportResult, summary="Import a CSV or JSON Lines file")
@@ -70,7 +73,11 @@ async def import_upload(
         fmt,
         scope=principal.region_prefix,
     )
-    return ImportResult(**report.summary(), errors=[RowErrorRead(**vars(e)) for e in report.errors])
+    return ImportResult(
+        **report.summary(),
+        errors=[RowErrorRead(**vars(e)) for e in report.errors],
+        unreadable=RowErrorRead(**vars(report.unreadable)) if report.unreadable else None,
+    )
 
 
 def _format_of(file: UploadFile) -> Format:
