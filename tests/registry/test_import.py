@@ -148,7 +148,9 @@ def test_a_gb18030_csv_from_a_chinese_spreadsheet_imports_as_text(
     gbk = tmp_path / "gbk.csv"
     gbk.write_bytes(utf8.read_text(encoding="utf-8").encode("gb18030"))
     with gbk.open("rb") as f:
-        report = run_import(registry.runtime.sessions, registry.runtime.outbox, "entities", f, "csv")
+        report = run_import(
+            registry.runtime.sessions, registry.runtime.outbox, "entities", f, "csv"
+        )
     assert (report.created, report.rejected, report.unreadable) == (29, 1, None)
     got = registry.client.get(f"/v1/entities/{entity_code(1)}", headers=registry.headers())
     assert got.json()["name"] == "晋城市城区测试1号商贸有限公司"
