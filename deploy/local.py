@@ -89,14 +89,20 @@ def main() -> int:
 
     def stop_all(*_: object) -> None:
         print("\nstopping …", flush=True)
-        for child in reversed(children):
-            if child.proc.poll() is None:
-                child.proc.send_signal(signal.SIGINT if child.name != "kafka" else signal.SIGTERM)
-        for child in reversed(children):
-            try:
-                child.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                child.proc.kill()
+        # The services first, the broker once they are gone: a consumer leaves its group
+        # and a relay flushes while the broker still answers (stopped together, they
+        # retried a vanished broker for ~20 s).
+        services = [c for c in children if c.name != "kafka"]
+        broker = [c for c in children if c.name == "kafka"]
+        for group, sig in ((services, signal.SIGINT), (broker, signal.SIGTERM)):
+            for child in group:
+                if child.proc.poll() is None:
+                    child.proc.send_signal(sig)
+            for child in group:
+                try:
+                    child.proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    child.proc.kill()
         print("stopped.")
 
     try:
