@@ -218,6 +218,9 @@ class ImportJob(RegistryBase):
     failure_zh: Mapped[str | None] = mapped_column(String(300))
     failure_en: Mapped[str | None] = mapped_column(String(300))
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Touched by the worker after every batch of any job, for all of its unfinished jobs:
+    # an unfinished job not touched for a while has no worker left, wherever it ran.
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

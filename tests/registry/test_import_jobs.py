@@ -8,7 +8,7 @@ import io
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -133,11 +133,22 @@ def test_bad_submissions_name_the_field(registry: Registry, tmp_path: Path) -> N
     assert r.status_code == 422 and r.json()["error"]["field"] == "file"
 
 
-def test_a_job_left_unfinished_by_a_process_that_is_gone_is_failed_at_the_next_start(
+def test_jobs_without_a_worker_are_failed_and_others_are_left_running(
     db_url: str, tmp_path: Path
 ) -> None:
+    """At its start a registry fails the unfinished jobs nobody will finish: those of a
+    process of this host that is gone, and those of any host not touched for long (a
+    host that never came back). A live process's job, and a recently touched job of
+    another host, are theirs."""
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], **OUT)
     running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    now, long_ago = datetime.now(UTC), datetime.now(UTC) - timedelta(hours=1)
+    jobs = {
+        "gone": (f"{HOST}:{gone.stdout.strip()}", now),
+        "alive": (f"{HOST}:{running.pid}", now),
+        "lost-host": ("another-host:1", long_ago),
+        "other-host": ("another-host:1", now),
+    }
     settings = RegistrySettings(
         environment="test", database_url=db_url, data_dir=tmp_path, run_relay=False
     )
@@ -145,24 +156,28 @@ def test_a_job_left_unfinished_by_a_process_that_is_gone_is_failed_at_the_next_s
         with TestClient(build_app(settings)) as client:  # migrates the store
             runtime = client.app.state.runtime  # type: ignore[attr-defined]
             with runtime.sessions() as s, s.begin():
-                for job_id, pid in [("gone", gone.stdout.strip()), ("alive", running.pid)]:
-                    s.execute(insert(JOBS).values(**unfinished_job(job_id, f"{HOST}:{pid}")))
+                for job_id, (worker, heartbeat) in jobs.items():
+                    s.execute(insert(JOBS).values(**unfinished_job(job_id, worker, heartbeat)))
         with TestClient(build_app(settings)) as client:
             registry = Registry(client, settings)
-            job = finished(registry, "/v1/import-jobs/gone")
-            other = registry.client.get("/v1/import-jobs/alive", headers=registry.headers())
+            failed = {j: finished(registry, f"/v1/import-jobs/{j}") for j in ("gone", "lost-host")}
+            left = [
+                registry.client.get(f"/v1/import-jobs/{j}", headers=registry.headers()).json()
+                for j in ("alive", "other-host")
+            ]
     finally:
         running.kill()
         running.wait()
-    assert job["status"] == "failed"
-    assert "重新上传" in job["failure_zh"] and "upload the file again" in job["failure_en"]
-    assert other.json()["status"] == "running"  # another live process's job is its own
+    for job in failed.values():
+        assert job["status"] == "failed"
+        assert "重新上传" in job["failure_zh"] and "upload the file again" in job["failure_en"]
+    assert [j["status"] for j in left] == ["running", "running"]
 
 
 OUT: dict[str, Any] = {"capture_output": True, "text": True, "check": True}
 
 
-def unfinished_job(job_id: str, worker: str) -> dict[str, Any]:
+def unfinished_job(job_id: str, worker: str, heartbeat: datetime) -> dict[str, Any]:
     return {
         "id": job_id,
         "kind": "entities",
@@ -178,5 +193,6 @@ def unfinished_job(job_id: str, worker: str) -> dict[str, Any]:
         "updated": 0,
         "unchanged": 0,
         "rejected": 0,
-        "submitted_at": datetime.now(UTC),
+        "submitted_at": heartbeat,
+        "heartbeat_at": heartbeat,
     }

@@ -15,11 +15,12 @@ import queue
 import shutil
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import BinaryIO, Literal, cast
 
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,6 +37,8 @@ HOST = socket.gethostname()[:80]
 JOBS = cast(Table, ImportJob.__table__)
 JOB_ERRORS = cast(Table, ImportJobError.__table__)
 UNFINISHED = ("queued", "running")
+STALE_AFTER = timedelta(minutes=10)  # a worker touches its jobs every batch (seconds)
+SETTLE_EVERY_S = 300
 INTERRUPTED = (
     "服务重启，导入中断；已写入的批次保留，重新上传该文件即可完成（导入幂等）",
     "interrupted by a restart; committed batches stay, upload the file again to finish",
@@ -64,6 +67,7 @@ class ImportJobs:
         path = self._file(job_id)
         with path.open("wb") as out:
             shutil.copyfileobj(upload, out, 1 << 20)
+        now = datetime.now(UTC)
         with self.sessions() as session, session.begin():
             session.execute(
                 insert(JOBS).values(
@@ -81,7 +85,8 @@ class ImportJobs:
                     updated=0,
                     unchanged=0,
                     rejected=0,
-                    submitted_at=datetime.now(UTC),
+                    submitted_at=now,
+                    heartbeat_at=now,
                 )
             )
         self._queue.put(job_id)
@@ -89,9 +94,14 @@ class ImportJobs:
 
     def run(self, stop: threading.Event) -> None:
         """The worker: runs queued jobs until ``stop``; a running job stops at its next
-        batch."""
-        self._fail_unfinished(INTERRUPTED, at_start=True)
+        batch. Now and then, and at its start and stop, it settles the jobs no worker
+        will finish."""
+        self._settle("start")
+        settled = time.monotonic()
         while not stop.is_set():
+            if time.monotonic() - settled > SETTLE_EVERY_S:
+                self._settle("periodic")
+                settled = time.monotonic()
             try:
                 job_id = self._queue.get(timeout=0.2)
             except queue.Empty:
@@ -100,7 +110,7 @@ class ImportJobs:
                 self._run(job_id, stop)
             except Exception:
                 log.exception("import job %s failed", job_id)
-        self._fail_unfinished(STOPPED, at_start=False)
+        self._settle("stop")
 
     def _run(self, job_id: str, stop: threading.Event) -> None:
         with self.sessions() as session:
@@ -133,7 +143,7 @@ class ImportJobs:
             else:
                 self._set(job_id, status="done", finished_at=datetime.now(UTC))
         except _Stopped:
-            pass  # marked failed (STOPPED) by the worker on its way out
+            pass  # settled (STOPPED) by the worker on its way out
         except Exception as exc:
             # The details (statements, values) go to the log, not to the job's readers.
             log.exception("import job %s failed", job_id)
@@ -167,6 +177,11 @@ class ImportJobs:
                 .where(JOBS.c.id == job_id)
                 .values(bytes_read=bytes_read, **_counts(report))
             )
+            session.execute(
+                update(JOBS)
+                .where(JOBS.c.worker == _this_worker(), JOBS.c.status.in_(UNFINISHED))
+                .values(heartbeat_at=datetime.now(UTC))
+            )
 
     def _set(self, job_id: str, **values: object) -> None:
         with self.sessions() as session, session.begin():
@@ -181,29 +196,38 @@ class ImportJobs:
             finished_at=datetime.now(UTC),
         )
 
-    def _fail_unfinished(self, why: tuple[str, str], *, at_start: bool) -> None:
+    def _settle(self, when: Literal["start", "periodic", "stop"]) -> None:
+        """Fail the unfinished jobs that no worker will finish, saying what to do:
+        - at the stop, this process's own;
+        - otherwise those of this host's processes that are gone, and those of any
+          host whose worker has not touched them for STALE_AFTER (a host that never
+          came back); at the start also this process's own, as a container's new
+          process may carry its predecessor's pid."""
         try:
-            self._settle_unfinished(why, at_start=at_start)
+            for job_id in self._unfinished_without_worker(when):
+                self._fail(job_id, STOPPED if when == "stop" else INTERRUPTED)
+                self._file(job_id).unlink(missing_ok=True)
         except Exception:  # the store may be down; jobs still run once it is back
             log.exception("could not settle unfinished import jobs")
 
-    def _settle_unfinished(self, why: tuple[str, str], *, at_start: bool) -> None:
-        """Jobs the store lists as queued or running that no worker will finish: at the
-        start, those of this host's processes that are gone (a container's new process
-        may have its predecessor's pid, so that pid counts as gone too); at the stop,
-        this process's own."""
+    def _unfinished_without_worker(self, when: str) -> list[str]:
+        me = _this_worker()
+        stale = datetime.now(UTC) - STALE_AFTER
         with self.sessions() as session:
             rows = session.execute(
-                select(JOBS.c.id, JOBS.c.worker).where(
-                    JOBS.c.status.in_(UNFINISHED),
-                    JOBS.c.worker.startswith(f"{HOST}:", autoescape=True),
+                select(JOBS.c.id, JOBS.c.worker, JOBS.c.heartbeat_at < stale).where(
+                    JOBS.c.status.in_(UNFINISHED)
                 )
             ).all()
-        me = _this_worker()
-        for job_id, worker in rows:
-            if (worker == me) if not at_start else (worker == me or not _alive(worker)):
-                self._fail(job_id, why)
-                self._file(job_id).unlink(missing_ok=True)
+        if when == "stop":
+            return [job_id for job_id, worker, _ in rows if worker == me]
+        return [
+            job_id
+            for job_id, worker, is_stale in rows
+            if (worker == me and when == "start")
+            or (worker != me and worker.startswith(f"{HOST}:") and not _alive(worker))
+            or (worker != me and is_stale)
+        ]
 
     def _file(self, job_id: str) -> Path:
         return self.spool / f"{job_id}.upload"

@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("failure_zh", sa.String(length=300), nullable=True),
         sa.Column("failure_en", sa.String(length=300), nullable=True),
         sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_import_jobs")),
