@@ -60,6 +60,16 @@ def write_csv(path: Path, n: int) -> None:
             w.writerow([values[c] for c in HEADER])
 
 
+def write_csv_not_text_from(path: Path, bad_row: int, n: int = 3000) -> Path:
+    """A UTF-8 CSV of ``n`` rows whose row ``bad_row`` holds GB18030 bytes: past the
+    encoding sample, so the file is read as UTF-8 until that row."""
+    write_csv(path, n)
+    lines = path.read_bytes().split(b"\n")
+    lines[bad_row] = lines[bad_row].replace("晋城".encode(), "晋城".encode("gb18030"))
+    path.write_bytes(b"\n".join(lines))
+    return path
+
+
 def entity_count(registry: Registry) -> int:
     with registry.runtime.sessions() as s:
         return s.execute(select(func.count()).select_from(Entity)).scalar_one()
@@ -159,14 +169,8 @@ def test_a_gb18030_csv_from_a_chinese_spreadsheet_imports_as_text(
 def test_bytes_that_are_not_text_stop_the_import_after_keeping_the_rows_before(
     registry: Registry, tmp_path: Path
 ) -> None:
-    good = tmp_path / "good.csv"
-    write_csv(good, 3000)
-    lines = good.read_bytes().split(b"\n")
-    # Past the encoding sample, so the file is taken as UTF-8 and fails at that row.
     bad_row = 2000
-    lines[bad_row] = lines[bad_row].replace("晋城".encode(), "晋城".encode("gb18030"))
-    path = tmp_path / "mixed.csv"
-    path.write_bytes(b"\n".join(lines))
+    path = write_csv_not_text_from(tmp_path / "mixed.csv", bad_row)
 
     with path.open("rb") as f:
         r = registry.client.post(

@@ -20,7 +20,12 @@ from services.registry.app import build_app
 from services.registry.imports.jobs import HOST, JOBS
 from services.registry.settings import RegistrySettings
 from tests.registry.conftest import Registry
-from tests.registry.test_import import BROKEN, entity_count, write_csv
+from tests.registry.test_import import (
+    BROKEN,
+    entity_count,
+    write_csv,
+    write_csv_not_text_from,
+)
 from tests.waiting import wait_until
 
 
@@ -106,12 +111,7 @@ def test_jobs_are_seen_only_within_the_jurisdiction(registry: Registry, tmp_path
 def test_a_file_that_stops_being_text_fails_the_job_keeping_the_rows_before(
     registry: Registry, tmp_path: Path
 ) -> None:
-    good = tmp_path / "good.csv"
-    write_csv(good, 3000)
-    lines = good.read_bytes().split(b"\n")
-    lines[2500] = b"\xff\xfe" + lines[2500]  # not UTF-8, past the encoding sample
-    path = tmp_path / "mixed.csv"
-    path.write_bytes(b"\n".join(lines))
+    path = write_csv_not_text_from(tmp_path / "mixed.csv", bad_row=2500)
 
     job = finished(registry, submit(registry, path).headers["Location"])
 
