@@ -141,19 +141,12 @@ def _region(item: Any) -> str | None:
     return item.region_code
 
 
-REPORT_HEADER = ("row", "field", "reason_zh", "reason_en")
-
-
-def report_line(err: RowError) -> tuple[int, str, str, str]:
-    """A rejected row as a line of the CSV report (columns REPORT_HEADER)."""
-    return (err.row, err.field, err.reason_zh, err.reason_en)
-
-
 def csv_report(out: IO[str]) -> Callable[[RowError], None]:
-    """Streams every rejection to ``out`` as CSV, header first: the full report."""
+    """Streams every rejection to ``out`` as CSV, header first: the full report (the
+    CLI's file, the import job's download)."""
     writer = csv.writer(out)
-    writer.writerow(REPORT_HEADER)
-    return lambda err: writer.writerow(report_line(err))
+    writer.writerow(["row", "field", "reason_zh", "reason_en"])
+    return lambda err: writer.writerow([err.row, err.field, err.reason_zh, err.reason_en])
 
 
 class ErrorSink:
@@ -186,9 +179,10 @@ def run_import(
     scope: str | None = None,
 ) -> ImportReport:
     """Import ``stream``. ``on_error`` gets every rejection (the report keeps the first
-    ERRORS_KEPT_IN_MEMORY); ``progress`` the report after each batch. ``scope``: the region prefix of the importing officer's
-    jurisdiction; rows outside it (or changing an object outside it) are rejected. None
-    for imports run on the server itself (the CLI)."""
+    ERRORS_KEPT_IN_MEMORY); ``progress`` the report after each batch. ``scope``: the
+    region prefix of the importing officer's jurisdiction; rows outside it (or changing
+    an object outside it) are rejected. None for imports run on the server itself (the
+    CLI)."""
     spec = import_kind(kind)
     report = ImportReport(kind=kind)
     sink = ErrorSink(report, on_error)

@@ -39,6 +39,7 @@ JOB_ERRORS = cast(Table, ImportJobError.__table__)
 UNFINISHED = ("queued", "running")
 STALE_AFTER = timedelta(minutes=10)  # a worker touches its jobs every batch (seconds)
 SETTLE_EVERY_S = 300
+SettleAt = Literal["start", "periodic", "stop"]
 INTERRUPTED = (
     "服务重启，导入中断；已写入的批次保留，重新上传该文件即可完成（导入幂等）",
     "interrupted by a restart; committed batches stay, upload the file again to finish",
@@ -196,7 +197,7 @@ class ImportJobs:
             finished_at=datetime.now(UTC),
         )
 
-    def _settle(self, when: Literal["start", "periodic", "stop"]) -> None:
+    def _settle(self, when: SettleAt) -> None:
         """Fail the unfinished jobs that no worker will finish, saying what to do:
         - at the stop, this process's own;
         - otherwise those of this host's processes that are gone, and those of any
@@ -210,7 +211,7 @@ class ImportJobs:
         except Exception:  # the store may be down; jobs still run once it is back
             log.exception("could not settle unfinished import jobs")
 
-    def _unfinished_without_worker(self, when: str) -> list[str]:
+    def _unfinished_without_worker(self, when: SettleAt) -> list[str]:
         me = _this_worker()
         stale = datetime.now(UTC) - STALE_AFTER
         with self.sessions() as session:
@@ -254,13 +255,13 @@ def _counts(report: ImportReport) -> dict[str, int]:
 
 def job_errors(session: Session, job_id: str, chunk: int = 10_000) -> Iterator[RowError]:
     """Every rejected row of a job, in file order, read a chunk at a time."""
+    e = JOB_ERRORS.c
     after = 0
     while True:
         rows = session.execute(
-            select(JOB_ERRORS.c.id, JOB_ERRORS.c.row, JOB_ERRORS.c.field)
-            .add_columns(JOB_ERRORS.c.reason_zh, JOB_ERRORS.c.reason_en)
-            .where(JOB_ERRORS.c.job_id == job_id, JOB_ERRORS.c.id > after)
-            .order_by(JOB_ERRORS.c.id)
+            select(e.id, e.row, e.field, e.reason_zh, e.reason_en)
+            .where(e.job_id == job_id, e.id > after)
+            .order_by(e.id)
             .limit(chunk)
         ).all()
         if not rows:

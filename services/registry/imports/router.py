@@ -6,7 +6,6 @@ rejected like invalid ones."""
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 from datetime import datetime
@@ -20,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.registry.deps import Writer
-from services.registry.imports.importer import REPORT_HEADER, report_line, run_import
+from services.registry.imports.importer import csv_report, run_import
 from services.registry.imports.jobs import JOBS, ImportJobs, job_errors
 from services.registry.imports.readers import Format, guess_format
 from shared.app import SessionDep
@@ -187,12 +186,11 @@ def import_job_errors(job_id: str, request: Request, principal: Writer) -> Strea
 
     def lines() -> Iterator[str]:
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
         buffer.write("\ufeff")
-        writer.writerow(REPORT_HEADER)
+        write = csv_report(buffer)
         with runtime.sessions() as session:
             for err in job_errors(session, job_id):
-                writer.writerow(report_line(err))
+                write(err)
                 if buffer.tell() > 1 << 16:
                     yield buffer.getvalue()
                     buffer.seek(0)
