@@ -104,15 +104,28 @@ def current_principal(request: Request) -> Principal:
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
+ROLE_ZH = {
+    Role.ADMIN: "系统管理员",
+    Role.REGISTRY_CLERK: "名录库管理人员",
+    Role.CREDIT_OFFICER: "信用监管人员",
+    Role.BUSINESS_OFFICER: "业务科室人员",
+    Role.INSPECTOR: "执法检查人员",
+    Role.SERVICE: "系统对接",
+}
+
+
 def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
-    """Dependency factory: the caller must hold one of ``roles`` (admin always may)."""
-    allowed = set(roles) | {Role.ADMIN}
+    """Dependency factory: the caller must hold one of ``roles`` (admin always may). Use
+    the guards of ``shared.access`` in routes; they name the data each one protects."""
+    allowed = sorted({*roles, Role.ADMIN})
 
     def dependency(principal: CurrentPrincipal) -> Principal:
         if principal.role not in allowed:
             raise Forbidden(
-                f"当前角色({principal.role})无权执行此操作",
-                message_en=f"role {principal.role} may not do this; needs one of {sorted(allowed)}",
+                f"当前角色（{ROLE_ZH[principal.role]}）无权执行此操作，需要："
+                + "、".join(ROLE_ZH[r] for r in allowed),
+                message_en=f"role {principal.role.value} may not do this; needs one of "
+                + ", ".join(r.value for r in allowed),
             )
         return principal
 
@@ -120,9 +133,10 @@ def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
 
 
 def ensure_province_level(principal: Principal) -> None:
-    """Province-wide acts (models, monthly runs, tag rules, the tag list) need an officer
-    of the province (region 14xxxx, prefix "14") or an admin."""
-    if principal.role != Role.ADMIN and len(principal.region_prefix) > 2:
+    """Province-wide acts (models, monthly runs, warning rules, the audit log, tag rules,
+    the tag list, the national export) need a token of the province itself (prefix "14").
+    An admin of a county is a county's admin: the role does not widen the region."""
+    if len(principal.region_prefix) > 2:
         raise Forbidden(
             "仅省级人员可执行此操作", message_en="only province-level officers may do this"
         )

@@ -82,9 +82,28 @@ def legacy_check_digit(body14: str) -> str:
     return str((11 - p) % 10)
 
 
+_ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def fold_code(raw: str) -> str:
+    """A code as typed, trimmed, with plain ASCII letters upper-cased and nothing else
+    changed. ``str.upper`` would fold other characters into the alphabet ("ﬀ" into "FF",
+    "ı" into "I"), so a code nobody registered could pass as one that exists."""
+    return raw.strip().translate(_ASCII_UPPER)
+
+
 def parse_credit_code(raw: str, *, allow_legacy: bool = True) -> CreditCode:
-    """Normalise and check a code; raises InvalidCreditCode naming what is wrong."""
-    code = raw.strip().upper()
+    """Normalise and check a code; raises InvalidCreditCode naming what is wrong. Only
+    the GB 32100 alphabet is accepted, as typed (lower-case ASCII letters are upper-cased);
+    full-width characters and ligatures are refused, not folded."""
+    code = fold_code(raw)
+    bad = sorted({c for c in code if c not in _VALUE})
+    if bad:
+        raise InvalidCreditCode(
+            f"含有不允许的字符: {''.join(bad)}（只允许数字和大写字母，不含 I、O、S、V、Z，且须为半角）",
+            f"contains characters not allowed by GB 32100: {''.join(bad)} "
+            "(digits and upper-case letters except I, O, S, V, Z, half-width only)",
+        )
     if len(code) == 15 and code.isdigit():
         if not allow_legacy:
             raise InvalidCreditCode(
@@ -99,12 +118,6 @@ def parse_credit_code(raw: str, *, allow_legacy: bool = True) -> CreditCode:
         raise InvalidCreditCode(
             f"统一社会信用代码应为18位，实为{len(code)}位",
             f"a unified social credit code has 18 characters, got {len(code)}",
-        )
-    bad = [c for c in code if c not in _VALUE]
-    if bad:
-        raise InvalidCreditCode(
-            f"含有不允许的字符: {''.join(sorted(set(bad)))}",
-            f"contains characters not allowed by GB 32100: {''.join(sorted(set(bad)))}",
         )
     allowed_types = AUTHORITY_TYPES.get(code[0])
     if allowed_types is None or code[1] not in allowed_types:

@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.validation import problems_of
@@ -76,6 +78,38 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or ".".join(str(p) for p in loc)
 
 
+def invalid_input_response(exc: RequestValidationError | ValidationError) -> JSONResponse:
+    """422 naming the first bad field, with every problem in ``details``."""
+    errors = [
+        {"field": _field_path(tuple(e.get("loc", ()))), "message": p.zh, "message_en": p.en}
+        for e, p in zip(exc.errors(), problems_of(exc), strict=True)
+    ]
+    first = errors[0] if errors else {"field": None, "message": "输入无效", "message_en": "invalid"}
+    return JSONResponse(
+        error_body(
+            "invalid_input",
+            f"{first['field']}: {first['message']}",
+            f"{first['field']}: {first['message_en']}",
+            first["field"],
+            errors,
+        ),
+        status_code=422,
+    )
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method the API declares for ``path``. The router's own 405 names only the
+    first route that matched the path (GET of /v1/entities, not its POST)."""
+    table = getattr(app.state, "allowed_methods", None)
+    if table is None:
+        table = [
+            (re.compile("[^/]+".join(map(re.escape, re.split(r"\{[^/}]+\}", template)))), ops)
+            for template, ops in app.openapi().get("paths", {}).items()
+        ]
+        app.state.allowed_methods = table
+    return sorted({m.upper() for pattern, ops in table if pattern.fullmatch(path) for m in ops})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_req: Request, exc: AppError) -> JSONResponse:
@@ -87,29 +121,23 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_req: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"field": _field_path(tuple(e.get("loc", ()))), "message": p.zh, "message_en": p.en}
-            for e, p in zip(exc.errors(), problems_of(exc), strict=True)
-        ]
-        first = (
-            errors[0] if errors else {"field": None, "message": "输入无效", "message_en": "invalid"}
-        )
-        return JSONResponse(
-            error_body(
-                "invalid_input",
-                f"{first['field']}: {first['message']}",
-                f"{first['field']}: {first['message_en']}",
-                first["field"],
-                errors,
-            ),
-            status_code=422,
-        )
+        return invalid_input_response(exc)
+
+    # A model validated inside a service (a PATCH merged onto the stored object, say) is
+    # bad input too, never a 500.
+    @app.exception_handler(ValidationError)
+    async def _model_validation(_req: Request, exc: ValidationError) -> JSONResponse:
+        return invalid_input_response(exc)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(req: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(req.app, req.url.path))
         return JSONResponse(
             error_body(f"http_{exc.status_code}", str(exc.detail), str(exc.detail)),
             status_code=exc.status_code,
+            headers=headers or None,
         )
 
     @app.exception_handler(Exception)

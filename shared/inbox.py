@@ -17,10 +17,11 @@ from datetime import UTC, datetime
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from pydantic import ValidationError
-from sqlalchemy import Column, DateTime, MetaData, PrimaryKeyConstraint, String, Table, select
+from sqlalchemy import Column, MetaData, PrimaryKeyConstraint, String, Table, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from shared.db import UtcDateTime
 from shared.events import EVENT_TYPES, Envelope, EventData, dead_letter_topic
 from shared.metrics import service_metrics
 
@@ -36,7 +37,7 @@ def inbox_table(metadata: MetaData) -> Table:
         Column("consumer", String(64), nullable=False),
         Column("event_id", String(36), nullable=False),
         Column("event_type", String(100), nullable=False),
-        Column("processed_at", DateTime(timezone=True), nullable=False),
+        Column("processed_at", UtcDateTime(), nullable=False),
         PrimaryKeyConstraint("consumer", "event_id"),
     )
 

@@ -21,7 +21,6 @@ from sqlalchemy import (
     Column,
     ColumnElement,
     Connection,
-    DateTime,
     Engine,
     Index,
     Integer,
@@ -42,7 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from shared.db import bulk_insert
+from shared.db import UtcDateTime, bulk_insert
 from shared.events import EventData, envelope_json
 from shared.metrics import service_metrics
 
@@ -61,8 +60,8 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("topic", String(100), nullable=False),
         Column("key", String(64), nullable=False),
         Column("payload", Text, nullable=False),
-        Column("created_at", DateTime(timezone=True), nullable=False),
-        Column("sent_at", DateTime(timezone=True), nullable=True),
+        Column("created_at", UtcDateTime(), nullable=False),
+        Column("sent_at", UtcDateTime(), nullable=True),
         # Partial index: the relay only ever looks for unsent rows, in id order.
         Index(
             "ix_outbox_unsent",

@@ -18,7 +18,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    DateTime,
     Float,
     Integer,
     MetaData,
@@ -31,6 +30,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from shared.auth import Principal, ensure_covers
+from shared.credit_code import fold_code
+from shared.db import UtcDateTime
 from shared.errors import NotFound
 from shared.events import EntitySnapshot, Envelope, EventData, InspectorSnapshot
 from shared.inbox import Handler
@@ -58,7 +59,7 @@ def entity_projection_table(metadata: MetaData, name: str = "entity_projection")
         Column("version", Integer, nullable=False),
         # The registry's change time (the envelope's), not ours: a rebuilt projection
         # comes out identical to the one it replaces.
-        Column("updated_at", DateTime(timezone=True), nullable=False),
+        Column("updated_at", UtcDateTime(), nullable=False),
     )
 
 
@@ -79,7 +80,7 @@ def inspector_projection_table(metadata: MetaData, name: str = "inspector_projec
         Column("avoid_regions", JSON, nullable=False),
         Column("avoid_persons", JSON, nullable=False),
         Column("version", Integer, nullable=False),
-        Column("updated_at", DateTime(timezone=True), nullable=False),
+        Column("updated_at", UtcDateTime(), nullable=False),
     )
 
 
@@ -193,7 +194,7 @@ def read_entity(
     """One projected object, within the caller's jurisdiction."""
     row = None
     # Credit codes are upper case; object codes are kept as the registry stored them.
-    for key in dict.fromkeys((code.strip().upper(), code.strip())):
+    for key in dict.fromkeys((fold_code(code), code.strip())):
         row = session.execute(select(table).where(table.c.code == key)).first()
         if row is not None:
             break

@@ -3,11 +3,14 @@ HTTP error body and the import report can name the field and say what is wrong."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from datetime import date, datetime
+from typing import Annotated, Any
 
-from pydantic import ValidationError
+from annotated_types import Ge, Le
+from pydantic import BeforeValidator, Field, ValidationError
 
 # Chinese wording for pydantic's own error types (the ones our schemas can raise).
 _PYDANTIC_ZH = {
@@ -33,6 +36,22 @@ _PYDANTIC_ZH = {
 }
 
 
+# Integers the stores can hold: SQLite and PostgreSQL keep at most a signed 64-bit integer,
+# and a bigger one raised OverflowError deep in the driver (a 500, not a 422).
+MAX_STORED_INT = 2**63 - 1
+# annotated-types bounds (not pydantic.Field) so that the same alias serves body fields and
+# FastAPI path and query parameters.
+StoredInt = Annotated[int, Ge(-MAX_STORED_INT), Le(MAX_STORED_INT)]
+StoredId = Annotated[int, Ge(1), Le(MAX_STORED_INT)]
+StoredCount = Annotated[int, Ge(0), Le(MAX_STORED_INT)]
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+NULL_ZH = "不能为空 (null)；不修改该字段请省略它"
+NULL_EN = "cannot be null; leave the field out to keep its value"
+
+
 class BilingualError(ValueError):
     def __init__(self, zh: str, en: str) -> None:
         super().__init__(en)
@@ -55,6 +74,10 @@ def problems_of(exc: ValidationError | Any) -> list[FieldProblem]:
         ctx_error = (err.get("ctx") or {}).get("error")
         if isinstance(ctx_error, BilingualError):
             out.append(FieldProblem(field, ctx_error.zh, ctx_error.en))
+        elif err.get("input", ...) is None and err["type"].endswith("_type"):
+            # An explicit null where a value is needed, e.g. {"name": null} in a PATCH
+            # body, where leaving the field out keeps its value.
+            out.append(FieldProblem(field, NULL_ZH, NULL_EN))
         else:
             zh = _PYDANTIC_ZH.get(err["type"], "字段值无效")
             out.append(FieldProblem(field, zh, err.get("msg", "invalid value")))
@@ -65,6 +88,8 @@ def one_of(vocab: dict[str, str], what_zh: str) -> Callable[[Any], str]:
     """A before-validator accepting a vocabulary key or its Chinese word."""
 
     def check(value: Any) -> str:
+        if value is None:
+            raise BilingualError(f"{what_zh}{NULL_ZH}", NULL_EN)
         if not isinstance(value, str):
             raise BilingualError(f"{what_zh}应为文本", "must be a string")
         v = value.strip()
@@ -79,3 +104,24 @@ def one_of(vocab: dict[str, str], what_zh: str) -> Callable[[Any], str]:
         )
 
     return check
+
+
+def _iso_date_only(value: Any) -> Any:
+    """Dates are written YYYY-MM-DD. Pydantic alone would read an integer (or a string of
+    digits) as a Unix timestamp, so that ``as_of=0`` became 1970-01-01."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
+        return value.strip()  # pydantic then checks that the day exists
+    raise BilingualError("日期格式应为 YYYY-MM-DD", "must be a date written YYYY-MM-DD")
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
+"""A calendar date as text YYYY-MM-DD (or a date object): never a number."""
+
+
+def unchanged(**constraints: Any) -> Any:
+    """A PATCH field that may be left out (keeping the stored value) but not set to null:
+    typed without ``| None`` and defaulting to None, which pydantic never validates, so
+    only an explicit null meets the type and is refused naming the field."""
+    return Field(default=None, **constraints)

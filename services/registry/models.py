@@ -13,7 +13,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -24,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import service_metadata
+from shared.db import UtcDateTime, service_metadata
 from shared.inbox import inbox_table
 from shared.outbox import outbox_table
 
@@ -61,8 +60,8 @@ class Entity(RegistryBase):
     # sha256 of the declared fields: a re-import of an unchanged row is recognised and skipped.
     content_hash: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
 
 
 class EntityLicence(RegistryBase):
@@ -82,7 +81,7 @@ class Tag(RegistryBase):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(60), unique=True)
     description: Mapped[str | None] = mapped_column(String(300))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
 
 
 class EntityTag(RegistryBase):
@@ -110,7 +109,7 @@ class TagRule(RegistryBase):
     industry_prefixes: Mapped[list[str]] = mapped_column(JSON, default=list)
     licence_kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
 
 
 class CreditRecord(RegistryBase):
@@ -127,9 +126,7 @@ class CreditRecord(RegistryBase):
     content_hash: Mapped[str] = mapped_column(String(64))
     # 信息归集 rule: collected within 7 working days of occurring; late ones are flagged.
     collected_late: Mapped[bool] = mapped_column(Boolean, default=False)
-    received_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
 
 
 class ListEntry(RegistryBase):
@@ -187,8 +184,8 @@ class Inspector(RegistryBase):
     avoid_persons: Mapped[list[str]] = mapped_column(JSON, default=list)
     content_hash: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
 
 
 class ImportJob(RegistryBase):
@@ -217,12 +214,12 @@ class ImportJob(RegistryBase):
     rejected: Mapped[int] = mapped_column(Integer, default=0)
     failure_zh: Mapped[str | None] = mapped_column(String(300))
     failure_en: Mapped[str | None] = mapped_column(String(300))
-    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    submitted_at: Mapped[datetime] = mapped_column(UtcDateTime())
     # Touched by the worker after every batch of any job, for all of its unfinished jobs:
     # an unfinished job not touched for a while has no worker left, wherever it ran.
-    heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class ImportJobError(RegistryBase):

@@ -12,7 +12,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    DateTime,
     Float,
     Index,
     Integer,
@@ -24,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase
 
-from shared.db import service_metadata
+from shared.db import UtcDateTime, service_metadata
 from shared.inbox import inbox_table
 from shared.outbox import outbox_table
 from shared.projections import entity_projection_table
@@ -90,7 +89,7 @@ indicator_models = Table(
     Column("version", Integer, nullable=False),
     Column("spec", JSON, nullable=False),
     Column("active", Boolean, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
     Column("created_by", String(100), nullable=False),
     Column("note", Text, nullable=True),
     UniqueConstraint("model_id", "version"),
@@ -113,7 +112,7 @@ entity_classes = Table(
     # Copied from the projection so that analysis and jurisdiction need no join.
     Column("region_code", String(6), nullable=False, index=True),
     Column("industry_code", String(5), nullable=True),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
 )
 
 # Every dated class: one row per entity per monthly run, plus incremental changes.
@@ -140,8 +139,8 @@ class_runs = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("month", String(7), nullable=False, unique=True),  # 2026-11
     Column("as_of", Date, nullable=False),
-    Column("started_at", DateTime(timezone=True), nullable=False),
-    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("finished_at", UtcDateTime(), nullable=True),
     Column("entities", Integer, nullable=False, default=0),
     Column("class_counts", JSON, nullable=False),
     Column("model_versions", JSON, nullable=False),
@@ -157,7 +156,7 @@ warning_rules = Table(
     Column("rule_id", String(40), primary_key=True),
     Column("enabled", Boolean, nullable=False),
     Column("params", JSON, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
     Column("updated_by", String(100), nullable=False),
 )
 
@@ -172,12 +171,12 @@ warnings = Table(
     Column("region_code", String(6), nullable=False, index=True),
     Column("details", JSON, nullable=False),
     Column("raised_on", Date, nullable=False),
-    Column("raised_at", DateTime(timezone=True), nullable=False),
+    Column("raised_at", UtcDateTime(), nullable=False),
     Column("action", String(10), nullable=True),
     Column("actioned_by", String(100), nullable=True),
-    Column("actioned_at", DateTime(timezone=True), nullable=True),
+    Column("actioned_at", UtcDateTime(), nullable=True),
     Column("closed_by", String(100), nullable=True),
-    Column("closed_at", DateTime(timezone=True), nullable=True),
+    Column("closed_at", UtcDateTime(), nullable=True),
     Column("note", Text, nullable=True),
     # At most one open warning per entity and rule: a repeated trigger does not pile up.
     Index(
@@ -195,7 +194,7 @@ audit_log = Table(
     "audit_log",
     _META,
     Column("seq", _ID, primary_key=True, autoincrement=True),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
     Column("actor", String(100), nullable=False),
     Column("role", String(32), nullable=False),
     Column("action", String(40), nullable=False),

@@ -244,13 +244,17 @@ def test_verify_endpoint_and_province_level(scoring: Scoring) -> None:
     anchored = scoring.client.get(
         "/v1/audit/verify",
         params={"anchor_seq": head["head_seq"], "anchor_hash": head["head_hash"]},
-        headers=scoring.headers(Role.ADMIN, "140500"),
+        headers=scoring.headers(Role.ADMIN, "140000"),
     )
     assert anchored.status_code == 200 and anchored.json()["ok"] is True
-    for region in ("140500", "140502"):
-        denied = scoring.client.get("/v1/audit/verify", headers=scoring.headers(region=region))
-        assert denied.status_code == 403
-        assert "省级" in denied.json()["error"]["message"]
+    # The log spans the province: a city or county token is refused, an admin's too.
+    for role in (Role.CREDIT_OFFICER, Role.ADMIN):
+        for region in ("140500", "140502"):
+            denied = scoring.client.get(
+                "/v1/audit/verify", headers=scoring.headers(role, region=region)
+            )
+            assert denied.status_code == 403
+            assert "省级" in denied.json()["error"]["message"]
     half = scoring.client.get(
         "/v1/audit/verify", params={"anchor_seq": 3}, headers=scoring.headers()
     )

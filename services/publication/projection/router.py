@@ -7,12 +7,12 @@ from fastapi import APIRouter
 
 from services.publication.projection import service
 from services.publication.projection.schemas import ProjectionStats
+from shared.access import DirectoryReader
 from shared.app import SessionDep
-from shared.auth import CurrentPrincipal
 
 router = APIRouter(prefix="/v1/projection", tags=["projection · internal"])
 
 
 @router.get("/stats", response_model=ProjectionStats, summary="Projected objects in jurisdiction")
-def read_stats(session: SessionDep, principal: CurrentPrincipal) -> ProjectionStats:
+def read_stats(session: SessionDep, principal: DirectoryReader) -> ProjectionStats:
     return service.stats(session, principal=principal)

@@ -4,7 +4,6 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import APIRouter, Query, status
 
-from services.registry.deps import Reader, Writer
 from services.registry.entities import service
 from services.registry.entities.schemas import (
     DeregisterRequest,
@@ -14,6 +13,7 @@ from services.registry.entities.schemas import (
     EntityUpdate,
 )
 from services.registry.vocab import ENTITY_STATUSES, ENTITY_TYPES, LICENCE_KINDS
+from shared.access import DirectoryReader, DirectoryWriter
 from shared.app import OutboxDep, SessionDep
 
 router = APIRouter(prefix="/v1/entities", tags=["entities · 检查对象名录"])
@@ -33,7 +33,7 @@ else:
 @router.get("", response_model=EntityPage, summary="Search objects (keyset pagination)")
 def search_entities(
     session: SessionDep,
-    principal: Reader,
+    principal: DirectoryReader,
     code: Annotated[str | None, Query(max_length=40)] = None,
     name: Annotated[str | None, Query(max_length=100, description="substring, e.g. 食品")] = None,
     region: Annotated[
@@ -69,19 +69,23 @@ def search_entities(
     "", response_model=EntityRead, status_code=status.HTTP_201_CREATED, summary="Register an object"
 )
 def create_entity(
-    body: EntityCreate, session: SessionDep, outbox: OutboxDep, principal: Writer
+    body: EntityCreate, session: SessionDep, outbox: OutboxDep, principal: DirectoryWriter
 ) -> EntityRead:
     return service.create_entity(session, outbox, item=body, principal=principal)
 
 
 @router.get("/{code}", response_model=EntityRead, summary="Read one object")
-def read_entity(code: str, session: SessionDep, principal: Reader) -> EntityRead:
+def read_entity(code: str, session: SessionDep, principal: DirectoryReader) -> EntityRead:
     return service.get_entity(session, code, principal)
 
 
 @router.patch("/{code}", response_model=EntityRead, summary="Change an object's declared fields")
 def update_entity(
-    code: str, body: EntityUpdate, session: SessionDep, outbox: OutboxDep, principal: Writer
+    code: str,
+    body: EntityUpdate,
+    session: SessionDep,
+    outbox: OutboxDep,
+    principal: DirectoryWriter,
 ) -> EntityRead:
     return service.update_entity(session, outbox, code=code, patch=body, principal=principal)
 
@@ -90,7 +94,11 @@ def update_entity(
     "/{code}/deregister", response_model=EntityRead, summary="Deregister (注销) or revoke (吊销)"
 )
 def deregister_entity(
-    code: str, body: DeregisterRequest, session: SessionDep, outbox: OutboxDep, principal: Writer
+    code: str,
+    body: DeregisterRequest,
+    session: SessionDep,
+    outbox: OutboxDep,
+    principal: DirectoryWriter,
 ) -> EntityRead:
     return service.deregister_entity(
         session, outbox, code=code, status=body.status, principal=principal

@@ -18,7 +18,7 @@ from services.registry.vocab import (
     OBJECT_TYPES,
 )
 from shared.credit_code import parse_credit_code
-from shared.validation import BilingualError, one_of
+from shared.validation import BilingualError, IsoDate, one_of, unchanged
 from shared.workdays import china_today
 
 EntityTypeField = Annotated[str, BeforeValidator(one_of(ENTITY_TYPES, "主体类型"))]
@@ -50,7 +50,7 @@ class EntityFields(BaseModel):
     address: str | None = Field(default=None, max_length=300)
     region_code: RegionCode
     industry_code: IndustryCode | None = None
-    registered_on: date | None = None
+    registered_on: IsoDate | None = None
     registered_capital: Decimal | None = Field(
         default=None, ge=0, max_digits=16, decimal_places=2, description="万元"
     )
@@ -79,7 +79,9 @@ class EntityCreate(EntityFields):
     # entity_type comes first: the code's rule depends on it.
     entity_type: EntityTypeField
     code: str = Field(
-        description="unified social credit code, 15-digit legacy number, or object key"
+        description="unified social credit code (GB 32100: 18 half-width characters from "
+        "0-9 and A-Z without I, O, S, V, Z; lower-case ASCII letters are upper-cased, any "
+        "other character is refused), 15-digit legacy number, or object key (P-000123)"
     )
 
     @field_validator("code")
@@ -103,20 +105,22 @@ class EntityCreate(EntityFields):
 
 
 class EntityUpdate(BaseModel):
-    """PATCH body: only the fields given change."""
+    """PATCH body: only the fields given change. A field left out keeps its value; null
+    clears a field that may be empty and is refused (422 naming it) for one that may not
+    (``unchanged``)."""
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: str = unchanged(min_length=1, max_length=200)
     legal_representative: str | None = Field(default=None, max_length=100)
     address: str | None = Field(default=None, max_length=300)
-    region_code: RegionCode | None = None
+    region_code: RegionCode = unchanged()
     industry_code: IndustryCode | None = None
-    registered_on: date | None = None
+    registered_on: IsoDate | None = None
     registered_capital: Decimal | None = Field(default=None, ge=0, max_digits=16, decimal_places=2)
-    status: StatusField | None = None
-    licences: Annotated[list[LicenceKind], BeforeValidator(split_list)] | None = None
-    tags: Annotated[list[TagName], BeforeValidator(split_list)] | None = None
+    status: StatusField = unchanged()
+    licences: Annotated[list[LicenceKind], BeforeValidator(split_list)] = unchanged()
+    tags: Annotated[list[TagName], BeforeValidator(split_list)] = unchanged()
 
 
 class DeregisterRequest(BaseModel):

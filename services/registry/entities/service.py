@@ -15,6 +15,7 @@ from services.registry.entities.writer import Change, EntityOutcome, TagCache, w
 from services.registry.models import Entity, EntityLicence, EntityTag, Tag
 from services.registry.tags.rules import RuleSet
 from shared.auth import Principal, ensure_covers, region_prefix
+from shared.credit_code import fold_code
 from shared.errors import Conflict, NotFound
 from shared.outbox import Outbox
 
@@ -38,7 +39,7 @@ def _like_escape(text: str) -> str:
 def apply_filter(query: Select, f: EntityFilter, principal: Principal) -> Select:
     query = query.where(Entity.region_code.startswith(principal.region_prefix, autoescape=True))
     if f.code:
-        query = query.where(Entity.code == f.code.strip().upper())
+        query = query.where(Entity.code == fold_code(f.code))
     if f.name:
         query = query.where(Entity.name.like(f"%{_like_escape(f.name.strip())}%", escape="\\"))
     if f.region:
@@ -118,7 +119,7 @@ def to_read(session: Session, rows: Sequence[Entity]) -> list[EntityRead]:
 
 
 def get_entity(session: Session, code: str, principal: Principal) -> EntityRead:
-    entity = session.get(Entity, code.strip().upper()) or session.get(Entity, code.strip())
+    entity = session.get(Entity, fold_code(code)) or session.get(Entity, code.strip())
     if entity is None:
         raise NotFound(
             f"未找到检查对象 {code}", message_en=f"no object with code {code}", field="code"

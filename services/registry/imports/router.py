@@ -18,10 +18,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.registry.deps import Writer
 from services.registry.imports.importer import csv_report, run_import
 from services.registry.imports.jobs import JOBS, ImportJobs, job_errors
 from services.registry.imports.readers import Format, guess_format
+from shared.access import DirectoryWriter
 from shared.app import SessionDep
 from shared.auth import Principal
 from shared.errors import InvalidInput, NotFound
@@ -56,7 +56,7 @@ class ImportResult(BaseModel):
 async def import_upload(
     kind: KindParam,
     request: Request,
-    principal: Writer,
+    principal: DirectoryWriter,
     file: Annotated[UploadFile, File(description=".csv or .jsonl, see FORMAT.md")],
 ) -> Any:
     """Imports while the request waits: for files of thousands of rows. Larger files go
@@ -132,7 +132,7 @@ def _visible_job(session: Session, principal: Principal, job_id: str) -> Any:
 async def submit_import_job(
     request: Request,
     response: Response,
-    principal: Writer,
+    principal: DirectoryWriter,
     kind: Annotated[KindParam, Form(description="entities, records or inspectors")],
     file: Annotated[UploadFile, File(description=".csv or .jsonl, see FORMAT.md")],
 ) -> Any:
@@ -153,7 +153,7 @@ async def submit_import_job(
 @jobs_router.get("", response_model=list[ImportJobRead], summary="Recent import jobs")
 def list_import_jobs(
     session: SessionDep,
-    principal: Writer,
+    principal: DirectoryWriter,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Any:
     """The newest jobs in the caller's jurisdiction first."""
@@ -167,7 +167,7 @@ def list_import_jobs(
 
 
 @jobs_router.get("/{job_id}", response_model=ImportJobRead, summary="An import job's progress")
-def get_import_job(job_id: str, session: SessionDep, principal: Writer) -> Any:
+def get_import_job(job_id: str, session: SessionDep, principal: DirectoryWriter) -> Any:
     return _job_read(_visible_job(session, principal, job_id))
 
 
@@ -177,7 +177,9 @@ def get_import_job(job_id: str, session: SessionDep, principal: Writer) -> Any:
     response_class=StreamingResponse,
     responses={200: {"content": {"text/csv": {}}}},
 )
-def import_job_errors(job_id: str, request: Request, principal: Writer) -> StreamingResponse:
+def import_job_errors(
+    job_id: str, request: Request, principal: DirectoryWriter
+) -> StreamingResponse:
     """Row number, field and reason in Chinese and English, UTF-8 with a byte-order mark
     so that spreadsheet programs show the Chinese."""
     runtime: ServiceRuntime = request.app.state.runtime

@@ -4,7 +4,6 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
 
-from services.registry.deps import InspectorDirectoryReader, Writer
 from services.registry.inspectors import service
 from services.registry.inspectors.schemas import (
     InspectorCreate,
@@ -14,6 +13,7 @@ from services.registry.inspectors.schemas import (
     StatusChange,
 )
 from services.registry.vocab import INSPECTOR_STATUSES, SPECIALTIES
+from shared.access import DirectoryWriter, InspectorDirectoryReader
 from shared.app import OutboxDep, SessionDep
 
 router = APIRouter(prefix="/v1/inspectors", tags=["inspectors · 执法检查人员名录"])
@@ -73,7 +73,7 @@ def create_inspector(
     response: Response,
     session: SessionDep,
     outbox: OutboxDep,
-    principal: Writer,
+    principal: DirectoryWriter,
 ) -> InspectorRead:
     inspector, created = service.create_inspector(session, outbox, item=body, principal=principal)
     if not created:
@@ -96,7 +96,7 @@ def update_inspector(
     body: InspectorUpdate,
     session: SessionDep,
     outbox: OutboxDep,
-    principal: Writer,
+    principal: DirectoryWriter,
 ) -> InspectorRead:
     return service.update_inspector(
         session, outbox, certificate_no=certificate_no, patch=body, principal=principal
@@ -113,7 +113,7 @@ def change_status(
     body: StatusChange,
     session: SessionDep,
     outbox: OutboxDep,
-    principal: Writer,
+    principal: DirectoryWriter,
 ) -> InspectorRead:
     return service.change_status(
         session, outbox, certificate_no=certificate_no, status=body.status, principal=principal

@@ -13,7 +13,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from services.registry.entities.schemas import RegionCode, split_list
 from services.registry.vocab import INSPECTOR_STATUSES, OBJECT_CODE_PATTERN, SPECIALTIES
 from shared.credit_code import InvalidCreditCode, parse_credit_code
-from shared.validation import BilingualError, one_of
+from shared.validation import BilingualError, IsoDate, one_of, unchanged
 
 StatusField = Annotated[str, BeforeValidator(one_of(INSPECTOR_STATUSES, "人员状态"))]
 _OBJECT_CODE = re.compile(OBJECT_CODE_PATTERN)
@@ -80,7 +80,7 @@ class InspectorFields(BaseModel):
     name: str = Field(min_length=1, max_length=60)
     department: str = Field(min_length=1, max_length=100, description="e.g. 食品生产科")
     region_code: RegionCode
-    certificate_expires_on: date | None = None
+    certificate_expires_on: IsoDate | None = None
     specialties: Specialties = Field(
         default_factory=list, description="业务专长: " + ", ".join(SPECIALTIES)
     )
@@ -102,20 +102,21 @@ class InspectorCreate(InspectorFields):
 
 
 class InspectorUpdate(BaseModel):
-    """PATCH body: only the fields given change."""
+    """PATCH body: only the fields given change; null is refused except for the one field
+    that may be empty (see ``EntityUpdate``)."""
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=60)
-    department: str | None = Field(default=None, min_length=1, max_length=100)
-    region_code: RegionCode | None = None
-    certificate_expires_on: date | None = None
-    specialties: Specialties | None = None
-    status: StatusField | None = None
-    is_professional: bool | None = None
-    avoid_entities: EntityCodes | None = None
-    avoid_regions: RegionCodes | None = None
-    avoid_persons: PersonNames | None = None
+    name: str = unchanged(min_length=1, max_length=60)
+    department: str = unchanged(min_length=1, max_length=100)
+    region_code: RegionCode = unchanged()
+    certificate_expires_on: IsoDate | None = None
+    specialties: Specialties = unchanged()
+    status: StatusField = unchanged()
+    is_professional: bool = unchanged()
+    avoid_entities: EntityCodes = unchanged()
+    avoid_regions: RegionCodes = unchanged()
+    avoid_persons: PersonNames = unchanged()
 
 
 class StatusChange(BaseModel):

@@ -1,15 +1,15 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
 
-from services.registry.deps import Reader, Writer
 from services.registry.records import service
 from services.registry.records.schemas import ListEntryRead, RecordCreate, RecordPage, RecordRead
 from services.registry.vocab import RECORD_KINDS
+from shared.access import DirectoryReader, DirectoryWriter
 from shared.app import OutboxDep, SessionDep
+from shared.validation import IsoDate
 
 router = APIRouter(prefix="/v1", tags=["records · 信用相关信息归集"])
 
@@ -38,7 +38,7 @@ def create_record(
     response: Response,
     session: SessionDep,
     outbox: OutboxDep,
-    principal: Writer,
+    principal: DirectoryWriter,
 ) -> RecordRead:
     record, created = service.create_record(session, outbox, item=body, principal=principal)
     if not created:
@@ -53,14 +53,14 @@ def create_record(
 )
 def search_records(
     session: SessionDep,
-    principal: Reader,
+    principal: DirectoryReader,
     code: Annotated[str | None, Query(max_length=40)] = None,
     kind: RecordKindQ | None = None,
     occurred_from: Annotated[
-        date | None, Query(alias="from", description="occurred on or after")
+        IsoDate | None, Query(alias="from", description="occurred on or after")
     ] = None,
     occurred_to: Annotated[
-        date | None, Query(alias="to", description="occurred on or before")
+        IsoDate | None, Query(alias="to", description="occurred on or before")
     ] = None,
     after: Annotated[
         str | None, Query(max_length=80, description="next_after of the previous page")
@@ -77,7 +77,7 @@ def search_records(
 
 
 @router.get("/records/{record_id}", response_model=RecordRead, summary="Read one record")
-def read_record(record_id: str, session: SessionDep, principal: Reader) -> RecordRead:
+def read_record(record_id: str, session: SessionDep, principal: DirectoryReader) -> RecordRead:
     return service.get_record(session, record_id, principal)
 
 
@@ -89,7 +89,7 @@ def read_record(record_id: str, session: SessionDep, principal: Reader) -> Recor
 def entity_list_entries(
     code: str,
     session: SessionDep,
-    principal: Reader,
+    principal: DirectoryReader,
     standing: Annotated[
         bool | None, Query(description="true: still listed; false: removed")
     ] = None,

@@ -10,7 +10,8 @@ import orjson
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from services.registry.vocab import RECORD_KINDS
-from shared.validation import BilingualError, one_of
+from shared.credit_code import fold_code
+from shared.validation import MAX_STORED_INT, BilingualError, IsoDate, one_of
 from shared.workdays import china_today
 
 RecordKindField = Annotated[str, BeforeValidator(one_of(RECORD_KINDS, "信息类型"))]
@@ -21,7 +22,7 @@ def normalise_code(value: Any) -> Any:
     their case, since their number part may be mixed-case."""
     if isinstance(value, str):
         value = value.strip()
-        return value if "-" in value else value.upper()
+        return value if "-" in value else fold_code(value)
     return value
 
 
@@ -40,7 +41,25 @@ def _payload_object(value: Any) -> Any:
             ) from e
     if not isinstance(value, dict):
         raise BilingualError("附加信息应为 JSON 对象", "payload must be a JSON object")
+    _check_numbers(value, "payload")
     return value
+
+
+def _check_numbers(value: Any, path: str) -> None:
+    """The payload is stored and hashed as JSON by orjson, which holds integers of 64 bits
+    at most; a bigger one (valid JSON) was a 500 at write time."""
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int) and not -MAX_STORED_INT <= value <= MAX_STORED_INT:
+        raise BilingualError(
+            f"附加信息 {path} 的整数超出 64 位范围", f"{path}: integer beyond 64 bits"
+        )
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _check_numbers(v, f"{path}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _check_numbers(v, f"{path}[{i}]")
 
 
 class RecordCreate(BaseModel):
@@ -53,7 +72,7 @@ class RecordCreate(BaseModel):
         min_length=1, max_length=40, description="code of an entity in the directory"
     )
     kind: RecordKindField
-    occurred_on: date
+    occurred_on: IsoDate
     source_department: str = Field(min_length=1, max_length=100, description="来源部门")
     payload: Annotated[dict[str, Any], BeforeValidator(_payload_object)] = Field(
         default_factory=dict, description="kind-specific fields (CSV: a JSON string)"

@@ -4,10 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from services.registry.deps import Reader, Writer
 from services.registry.relations import service
 from services.registry.relations.schemas import EntityRelations, RelationCreate, RelationRead
+from shared.access import DirectoryReader, DirectoryWriter
 from shared.app import OutboxDep, SessionDep
+from shared.validation import StoredId
 
 router = APIRouter(prefix="/v1", tags=["relations · 关联关系"])
 
@@ -24,7 +25,7 @@ def create_relation(
     response: Response,
     session: SessionDep,
     outbox: OutboxDep,
-    principal: Writer,
+    principal: DirectoryWriter,
 ) -> RelationRead:
     relation, changed = service.create_relation(session, outbox, item=body, principal=principal)
     if not changed:
@@ -38,7 +39,7 @@ def create_relation(
     summary="End a relation today (sets removed_on)",
 )
 def delete_relation(
-    relation_id: int, session: SessionDep, outbox: OutboxDep, principal: Writer
+    relation_id: StoredId, session: SessionDep, outbox: OutboxDep, principal: DirectoryWriter
 ) -> RelationRead:
     return service.remove_relation(session, outbox, relation_id=relation_id, principal=principal)
 
@@ -51,7 +52,7 @@ def delete_relation(
 def entity_relations(
     code: str,
     session: SessionDep,
-    principal: Reader,
+    principal: DirectoryReader,
     include_removed: bool = False,
     limit: Annotated[
         int, Query(ge=1, le=500, description="cap on each kind of directory match")

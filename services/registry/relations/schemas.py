@@ -10,7 +10,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from services.registry.records.schemas import normalise_code
 from services.registry.vocab import RELATION_KINDS
 from shared.credit_code import parse_credit_code
-from shared.validation import BilingualError, one_of
+from shared.validation import BilingualError, IsoDate, one_of
 from shared.workdays import china_today
 
 RelationKindField = Annotated[str, BeforeValidator(one_of(RELATION_KINDS, "关联类型"))]
@@ -29,7 +29,7 @@ class RelationCreate(BaseModel):
     counterpart_code: str | None = Field(
         default=None, description="credit code of the counterpart when it is an entity"
     )
-    since: date | None = None
+    since: IsoDate | None = None
 
     @field_validator("counterpart_code")
     @classmethod

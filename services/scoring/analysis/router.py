@@ -10,8 +10,9 @@ from fastapi import APIRouter, Query
 from services.scoring.analysis import service
 from services.scoring.analysis.schemas import By, Distribution, Hotspots
 from services.scoring.audit.deps import AuditSessions
-from services.scoring.deps import CreditOfficer
+from shared.access import CreditOfficer
 from shared.app import SessionDep
+from shared.validation import StoredCount, StoredId
 
 router = APIRouter(prefix="/v1/analysis", tags=["analysis · 区域性、行业性风险研判"])
 
@@ -23,7 +24,7 @@ RegionQ = Annotated[
     ),
 ]
 LevelQ = Annotated[
-    int | None,
+    StoredCount | None,
     Query(
         description="region: prefix length 2, 4 or 6 (default: one level below the area); "
         "industry: 1 (门类 section), 2, 3 or 4 digits of the GB/T 4754 code (default 2)",
@@ -63,7 +64,7 @@ def hotspots(
     level: LevelQ = None,
     top: Annotated[int, Query(ge=1, le=100)] = 10,
     min_size: Annotated[
-        int, Query(ge=1, description="groups with fewer classified entities are left out")
+        StoredId, Query(description="groups with fewer classified entities are left out")
     ] = 30,
 ) -> Hotspots:
     return service.hotspots(

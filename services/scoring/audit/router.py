@@ -9,10 +9,11 @@ from fastapi import APIRouter, Query
 
 from services.scoring.audit import log
 from services.scoring.audit.schemas import AuditPage, VerifyReport
-from services.scoring.deps import CreditOfficer
+from shared.access import CreditOfficer
 from shared.app import SessionDep
 from shared.auth import ensure_province_level
 from shared.errors import InvalidInput
+from shared.validation import StoredCount, StoredId
 
 router = APIRouter(prefix="/v1/audit", tags=["audit · 审计日志"])
 
@@ -26,7 +27,7 @@ def verify_chain(
     session: SessionDep,
     principal: CreditOfficer,
     anchor_seq: Annotated[
-        int | None, Query(ge=1, description="seq of a head noted earlier (detects a cut tail)")
+        StoredId | None, Query(description="seq of a head noted earlier (detects a cut tail)")
     ] = None,
     anchor_hash: Annotated[
         str | None, Query(pattern="^[0-9a-f]{64}$", description="hash of that row")
@@ -48,7 +49,7 @@ def verify_chain(
 def list_entries(
     session: SessionDep,
     principal: CreditOfficer,
-    after_seq: Annotated[int, Query(ge=0, description="next_after_seq of the previous page")] = 0,
+    after_seq: Annotated[StoredCount, Query(description="next_after_seq of the previous page")] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> AuditPage:
     ensure_province_level(principal)

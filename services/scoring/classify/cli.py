@@ -9,23 +9,40 @@ import time
 from datetime import date
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from services.scoring.app import build_runtime
 from services.scoring.classify.full_run import run_monthly
+from services.scoring.classify.schemas import RunRequest
 from services.scoring.features.bootstrap import bootstrap
 from services.scoring.settings import ScoringSettings
 from services.scoring.warnings.scan import scan_all
 from shared.db import transaction
+from shared.errors import AppError
+from shared.validation import problems_of
 from shared.workdays import china_today
 
 
 def configure_full_run(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--month", help="YYYY-MM (default: the month of --as-of)")
-    p.add_argument("--as-of", type=date.fromisoformat, help="YYYY-MM-DD (default: today)")
+    p.add_argument("--month", help="YYYY-MM (default: the month of --as-of, or this month)")
+    p.add_argument("--as-of", help="YYYY-MM-DD, a day of that month (default: see RunRequest)")
+    p.add_argument(
+        "--replace-newer",
+        action="store_true",
+        help="let a month older than the newest run replace the current classes",
+    )
 
 
 def run_full_run(args: argparse.Namespace) -> int:
-    as_of = args.as_of or china_today()
-    month = args.month or as_of.strftime("%Y-%m")
+    # The same rules as POST /v1/runs.
+    month = args.month or (args.as_of or china_today().isoformat())[:7]
+    try:
+        request = RunRequest(month=month, as_of=args.as_of, replace_newer=args.replace_newer)
+    except ValidationError as e:
+        for p in problems_of(e):
+            print(f"{p.field}: {p.zh} ({p.en})", file=sys.stderr)
+        return 2
+    as_of = request.resolved_as_of()
     runtime = build_runtime(ScoringSettings())
     runtime.migrate()
     started = time.perf_counter()
@@ -33,9 +50,19 @@ def run_full_run(args: argparse.Namespace) -> int:
     def progress(step: str) -> None:
         print(f"  {time.perf_counter() - started:6.1f} s  {step}", file=sys.stderr, flush=True)
 
-    report = run_monthly(
-        runtime.sessions, runtime.outbox, month=month, as_of=as_of, progress=progress
-    )
+    try:
+        report = run_monthly(
+            runtime.sessions,
+            runtime.outbox,
+            month=request.month,
+            as_of=as_of,
+            replace_newer=request.replace_newer,
+            progress=progress,
+        )
+    except AppError as e:
+        print(f"{e.message} ({e.message_en})", file=sys.stderr)
+        runtime.stop()
+        return 2
     # Class counts are aggregate figures for the officer running it, not per-entity data.
     print(f"month={report.month} as_of={report.as_of} entities={report.entities}")
     print("classes=" + " ".join(f"{k}:{v}" for k, v in report.class_counts.items()))

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.scoring.classify.engine import (
@@ -59,14 +59,33 @@ def psi(expected: np.ndarray, actual: np.ndarray) -> float:
     return float(np.sum((a - e) * np.log(a / e)))
 
 
+def check_can_run(session: Session, month: str, *, replace_newer: bool) -> None:
+    """A month runs once; and a run replaces every current class, so a month older than
+    the newest run would put older classes over newer ones: only when asked for."""
+    if session.execute(select(class_runs.c.id).where(class_runs.c.month == month)).first():
+        raise Conflict(
+            f"{month} 月度分类已经运行过", message_en=f"the run of {month} exists", field="month"
+        )
+    newest = session.execute(select(func.max(class_runs.c.month))).scalar()
+    if newest is not None and month < newest and not replace_newer:
+        raise Conflict(
+            f"已有较新月份 {newest} 的分类，{month} 的结果会覆盖它；确需如此请设置 replace_newer",
+            message_en=f"the run of {newest} is newer: {month} would replace its classes; "
+            "set replace_newer to do so",
+            field="month",
+        )
+
+
 def run_monthly(
     sessions: sessionmaker[Session],
     outbox: Outbox,
     *,
     month: str,
     as_of: date,
+    replace_newer: bool = False,
     progress: Progress | None = None,
 ) -> RunReport:
+    """``month`` and ``as_of`` are checked by ``RunRequest``; here only against the runs."""
     say = progress or (lambda _step: None)
     clock: dict[str, float] = {}
     t = time.perf_counter()
@@ -79,12 +98,7 @@ def run_monthly(
         say(step)
 
     with sessions() as session, session.begin():
-        if session.execute(select(class_runs.c.id).where(class_runs.c.month == month)).first():
-            raise Conflict(
-                f"{month} 月度分类已经运行过",
-                message_en=f"the run of {month} exists",
-                field="month",
-            )
+        check_can_run(session, month, replace_newer=replace_newer)
         previous_run = session.execute(
             select(class_runs)
             .where(class_runs.c.finished_at.is_not(None))

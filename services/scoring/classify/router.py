@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from services.scoring.audit import log as audit
 from services.scoring.classify import service
-from services.scoring.classify.full_run import run_monthly
+from services.scoring.classify.full_run import check_can_run, run_monthly
 from services.scoring.classify.schemas import (
     ClassHistoryEntry,
     ClassPage,
@@ -18,12 +18,11 @@ from services.scoring.classify.schemas import (
     RunRead,
     RunRequest,
 )
-from services.scoring.deps import CreditOfficer
 from services.scoring.models import class_runs
+from shared.access import CreditOfficer
 from shared.app import SessionDep
 from shared.auth import ensure_province_level, region_prefix
-from shared.errors import Conflict, NotFound
-from shared.workdays import china_today
+from shared.errors import NotFound
 
 router = APIRouter(prefix="/v1", tags=["classes · 信用风险分类 (内部参考)"])
 
@@ -74,12 +73,15 @@ def start_run(
 ) -> RunRead:
     """Runs in the background (a million entities take about a minute); poll GET /v1/runs."""
     ensure_province_level(principal)
-    if session.execute(select(class_runs.c.id).where(class_runs.c.month == body.month)).first():
-        raise Conflict(
-            f"{body.month} 月度分类已经运行过", message_en="that month ran already", field="month"
-        )
-    as_of = body.as_of or china_today()
-    audit.record(session, principal, "start_monthly_run", body.month, {"as_of": str(as_of)})
+    check_can_run(session, body.month, replace_newer=body.replace_newer)
+    as_of = body.resolved_as_of()
+    audit.record(
+        session,
+        principal,
+        "start_monthly_run",
+        body.month,
+        {"as_of": str(as_of), "replace_newer": body.replace_newer},
+    )
     session.commit()
     runtime = request.app.state.runtime
     done = threading.Event()
@@ -91,6 +93,7 @@ def start_run(
                 runtime.outbox,
                 month=body.month,
                 as_of=as_of,
+                replace_newer=body.replace_newer,
                 progress=lambda step: done.set() if step == "started" else None,
             )
         finally:

@@ -18,6 +18,7 @@ from services.scoring.indicators.spec import GROUP_NAMES
 from services.scoring.indicators.store import versions
 from services.scoring.models import class_history, class_runs, entity_classes
 from shared.auth import Principal
+from shared.credit_code import fold_code
 from shared.errors import Forbidden, NotFound
 
 _C = entity_classes.c
@@ -28,7 +29,7 @@ def _not_found(code: str) -> NotFound:
 
 
 def _row_in_jurisdiction(session: Session, code: str, principal: Principal):
-    row = session.execute(select(entity_classes).where(_C.code == code.strip().upper())).first()
+    row = session.execute(select(entity_classes).where(_C.code == fold_code(code))).first()
     if row is None:
         raise _not_found(code)
     if not principal.covers(row.region_code):

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
-from services.scoring.deps import CreditOfficer
 from services.scoring.exports import service
+from shared.access import CreditOfficer
 from shared.auth import ensure_province_level
 
 router = APIRouter(prefix="/v1/exports", tags=["exports · 全量推送/上报"])

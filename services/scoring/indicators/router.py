@@ -9,12 +9,13 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from services.scoring.audit import log as audit
-from services.scoring.deps import CreditOfficer
 from services.scoring.indicators import store
 from services.scoring.indicators.spec import ModelSpec
+from shared.access import CreditOfficer
 from shared.app import SessionDep
 from shared.auth import ensure_province_level
 from shared.errors import InvalidInput
+from shared.validation import StoredId
 
 router = APIRouter(prefix="/v1/models", tags=["models · 指标体系"])
 
@@ -30,13 +31,13 @@ class ModelRead(BaseModel):
 
 
 class ModelChange(BaseModel):
-    base_version: int = Field(description="the version this edit started from")
+    base_version: StoredId = Field(description="the version this edit started from")
     note: str = Field(min_length=1, max_length=500, description="why (记录修改原因)")
     spec: ModelSpec
 
 
 class Activation(BaseModel):
-    version: int = Field(ge=1)
+    version: StoredId
     note: str = Field(min_length=1, max_length=500)
 
 

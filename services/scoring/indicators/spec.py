@@ -72,7 +72,7 @@ class FactCount(_Strict):
     kinds: list[FactKind] = Field(min_length=1)
     details: list[str] | None = None  # only facts with one of these details (change fields …)
     window_days: int = Field(gt=0, le=3650)
-    half_life_days: int | None = Field(default=None, gt=0)
+    half_life_days: int | None = Field(default=None, gt=0, le=3650)
 
 
 class Bins(_Strict):

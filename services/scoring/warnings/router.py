@@ -4,7 +4,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 
-from services.scoring.deps import CreditOfficer
 from services.scoring.warnings import service
 from services.scoring.warnings.schemas import (
     RuleRead,
@@ -14,6 +13,7 @@ from services.scoring.warnings.schemas import (
     WarningPage,
     WarningRead,
 )
+from shared.access import CreditOfficer
 from shared.app import OutboxDep, SessionDep
 
 router = APIRouter(prefix="/v1/warnings", tags=["warnings · 监测预警"])

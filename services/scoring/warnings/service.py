@@ -25,12 +25,12 @@ from services.scoring.warnings.schemas import (
     WarningPage,
     WarningRead,
 )
-from shared.auth import Principal, region_prefix
-from shared.errors import Forbidden, InvalidInput, NotFound
+from shared.auth import Principal, ensure_province_level, region_prefix
+from shared.credit_code import fold_code
+from shared.errors import InvalidInput, NotFound
 from shared.outbox import Outbox
 from shared.validation import problems_of
 
-PROVINCE_PREFIX_LEN = 2
 OPEN = "open"  # list filter: raised or actioned
 
 
@@ -74,7 +74,7 @@ def list_warnings(
             warnings.c.region_code.startswith(region_prefix(f.region), autoescape=True)
         )
     if f.code:
-        query = query.where(warnings.c.code == f.code.strip().upper())
+        query = query.where(warnings.c.code == fold_code(f.code))
     if after:
         query = query.where(warnings.c.warning_id < after)
     rows = session.execute(query.order_by(warnings.c.warning_id.desc()).limit(limit + 1)).all()
@@ -207,11 +207,7 @@ def _rule_read(rule: R.Rule) -> RuleRead:
 def update_rule(
     session: Session, *, rule_id: str, body: RuleUpdate, principal: Principal
 ) -> RuleRead:
-    if len(principal.region_prefix) != PROVINCE_PREFIX_LEN:
-        raise Forbidden(
-            "预警规则只能由省级信用监管人员修改",
-            message_en="only province-level credit officers may change warning rules",
-        )
+    ensure_province_level(principal)
     rules = R.current_rules(session)  # seeds the row if missing
     if rule_id not in rules:
         raise NotFound(
