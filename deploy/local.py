@@ -1,6 +1,8 @@
 """Run the whole system on its embedded default: a local Kafka-protocol broker (Tansu),
 the four services on SQLite files under .data/, and demo data loaded into the registry.
-Prints the URLs and an officer token; Ctrl-C stops everything cleanly.
+Prints the URLs and a token for each role an officer holds (admin, registry clerk,
+credit officer, business officer, inspector), all for the whole province (140000);
+Ctrl-C stops everything cleanly.
 
     python -m deploy.local [--entities 2000] [--no-demo]
 """
@@ -19,10 +21,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deploy.tansu import tansu_command
+from shared.auth import Role, mint_token
+from shared.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / ".data"
 SERVICES = {"registry": 8001, "scoring": 8002, "sampling": 8003, "publication": 8004}
+# One token per role a person holds (``service`` is for machines), each for the whole
+# province so that every demo entity is in reach; `python -m shared.auth mint --role …
+# --region 140500` mints a city's or a county's.
+DEMO_ROLES = (
+    Role.ADMIN,
+    Role.REGISTRY_CLERK,
+    Role.CREDIT_OFFICER,
+    Role.BUSINESS_OFFICER,
+    Role.INSPECTOR,
+)
+DEMO_REGION = "140000"  # 山西省
+TOKEN_HOURS = 8
 
 
 @dataclass
@@ -114,16 +130,9 @@ def main() -> int:
             print(f"  {name:<12} http://127.0.0.1:{port}/docs", flush=True)
         if not args.no_demo:
             load_demo(env, args.entities)
-        token = subprocess.run(
-            [sys.executable, "-m", "shared.auth", "mint", "--role", "admin", "--region", "140000"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
         print(f"\nkafka (Tansu) {bootstrap}   logs: {logs}")
-        print(f"admin token (Shanxi province, 8 h):\n  Authorization: Bearer {token}")
+        # The secret the services were given: they read AUTH_SECRET from the same env.
+        print(tokens_text(ServiceSettings().auth_secret))
         print("Ctrl-C stops everything.", flush=True)
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         while all(c.proc.poll() is None for c in children):
@@ -135,6 +144,24 @@ def main() -> int:
         return 0
     finally:
         stop_all()
+
+
+def tokens_text(secret: str) -> str:
+    """One bearer token per role of DEMO_ROLES, each line naming its role and region."""
+    lines = [
+        f"tokens, one per role, region {DEMO_REGION} (Shanxi province), valid {TOKEN_HOURS} h;",
+        "send one as  Authorization: Bearer <token>",
+    ]
+    for role in DEMO_ROLES:
+        token = mint_token(
+            secret,
+            subject=f"local-{role}",
+            role=role,
+            region=DEMO_REGION,
+            ttl_seconds=TOKEN_HOURS * 3600,
+        )
+        lines.append(f"  {role:<16} {DEMO_REGION}  {token}")
+    return "\n".join(lines)
 
 
 def load_demo(env: dict[str, str], n: int) -> None:

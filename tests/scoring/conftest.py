@@ -7,11 +7,14 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 
 from services.scoring.app import build_app
+from services.scoring.features.bootstrap import code_kind
 from services.scoring.settings import ScoringSettings
 from shared.auth import Role, mint_token
 from shared.credit_code import make_uscc
@@ -101,6 +104,20 @@ def record(
         source_department="晋城市市场监督管理局",
         payload=dict(payload),
     )
+
+
+def events_of(folder: Path) -> list[EventData]:
+    """A generated population (registry import files) as the events the registry's import
+    would send: every entity, then every record in file order (each entity's oldest first)."""
+    out: list[EventData] = []
+    for line in (folder / "entities.jsonl").read_bytes().splitlines():
+        e = orjson.loads(line)
+        out.append(
+            EntitySnapshot(change="registered", code_kind=code_kind(e["code"]), version=1, **e)
+        )
+    for line in (folder / "records.jsonl").read_bytes().splitlines():
+        out.append(CreditRecordEvent(**orjson.loads(line)))
+    return out
 
 
 @pytest.fixture

@@ -6,36 +6,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import orjson
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.registry.generator.generate import generate
 from services.scoring.classify.full_run import run_monthly
-from services.scoring.features.bootstrap import bootstrap, code_kind
+from services.scoring.features.bootstrap import bootstrap
 from services.scoring.models import annual_reports, entity_classes, facts
-from shared.events import CreditRecordEvent, EntitySnapshot
 from shared.workdays import china_today
-from tests.scoring.conftest import Scoring
+from tests.scoring.conftest import Scoring, events_of
 
 
 @pytest.fixture(scope="module")
 def population(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("gen")
     generate(out, n=150, seed=11, progress=False)
-    return out
-
-
-def events_of(folder: Path) -> list:
-    out: list = []
-    for line in (folder / "entities.jsonl").read_bytes().splitlines():
-        e = orjson.loads(line)
-        out.append(
-            EntitySnapshot(change="registered", code_kind=code_kind(e["code"]), version=1, **e)
-        )
-    for line in (folder / "records.jsonl").read_bytes().splitlines():
-        out.append(CreditRecordEvent(**orjson.loads(line)))
     return out
 
 

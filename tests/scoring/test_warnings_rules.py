@@ -4,12 +4,13 @@ in the same transaction. Windows are relative to today, as the consumer evaluate
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import orjson
 import pytest
 from sqlalchemy import select
 
+from services.scoring.features.facts import latest_due_report_year
 from services.scoring.models import entity_classes, outbox, warning_rules, warnings
 from services.scoring.warnings import hooks
 from services.scoring.warnings.rules import current_rules, forget_cached_rules
@@ -183,6 +184,64 @@ def test_an_all_zero_annual_report(scoring: Scoring):
     assert warned(scoring, "all_zero_annual_report")[zero.code]["year"] == TODAY.year - 1
 
 
+def test_reports_fall_due_on_30_june_of_the_year_after():
+    assert latest_due_report_year(date(2026, 6, 30)) == 2024
+    assert latest_due_report_year(date(2026, 7, 1)) == 2025
+    assert latest_due_report_year(date(2027, 1, 1)) == 2025
+
+
+def annual_reports_since(code: str, first: int, last: int, zero: set[int]) -> list:
+    """One report per year, each filed in the spring after it, oldest first (as an
+    imported history arrives)."""
+    return [
+        record(code, "annual_report", date(y + 1, 3, 1), year=y, all_zero=y in zero)
+        for y in range(first, last + 1)
+        if date(y + 1, 3, 1) <= TODAY
+    ]
+
+
+def test_an_all_zero_report_of_a_past_year_is_not_warned(scoring: Scoring):
+    """A replayed history: each year's report is the latest for a moment. Only the report
+    of the latest year that has fallen due is worth an officer's visit (the demo warned
+    2013 reports, ten years after, for entities whose later reports were all fine)."""
+    due = latest_due_report_year(TODAY)
+    once_zero, last_zero, zero_then_silent = entity(172), entity(173), entity(174)
+    scoring.apply(
+        once_zero,
+        last_zero,
+        zero_then_silent,
+        *annual_reports_since(once_zero.code, 2013, due, zero={2013}),
+        *annual_reports_since(last_zero.code, 2013, due, zero={2013, due}),
+        *annual_reports_since(zero_then_silent.code, 2013, due - 1, zero={due - 1}),
+    )
+    found = warned(scoring, "all_zero_annual_report")
+    assert set(found) == {last_zero.code}
+    assert found[last_zero.code]["year"] == due
+
+
+def test_the_report_window_is_a_rule_parameter(scoring: Scoring):
+    h = scoring.headers()
+    url = "/v1/warnings/rules/all_zero_annual_report"
+    rules = {r["rule_id"]: r for r in scoring.client.get("/v1/warnings/rules", headers=h).json()}
+    assert rules["all_zero_annual_report"]["params"] == {"report_years": 1}
+    for bad in (0, 21, "two"):
+        r = scoring.client.put(
+            url, json={"enabled": True, "params": {"report_years": bad}}, headers=h
+        )
+        assert r.status_code == 422, (bad, r.text)
+    r = scoring.client.put(url, json={"enabled": True, "params": {"report_years": 2}}, headers=h)
+    assert r.status_code == 200, r.text
+    due = latest_due_report_year(TODAY)
+    year_before, two_before = entity(175), entity(176)
+    scoring.apply(
+        year_before,
+        two_before,
+        record(year_before.code, "annual_report", date(due, 3, 1), year=due - 1, all_zero=True),
+        record(two_before.code, "annual_report", date(due - 1, 3, 1), year=due - 2, all_zero=True),
+    )
+    assert set(warned(scoring, "all_zero_annual_report")) == {year_before.code}
+
+
 # related to a high-risk entity (关联高风险) ---------------------------------------------
 
 
@@ -279,7 +338,7 @@ def _tx(scoring: Scoring):
 def test_a_disabled_rule_raises_nothing(scoring: Scoring):
     r = scoring.client.put(
         "/v1/warnings/rules/all_zero_annual_report",
-        json={"enabled": False, "params": {}},
+        json={"enabled": False, "params": {"report_years": 1}},
         headers=scoring.headers(),
     )
     assert r.status_code == 200, r.text

@@ -10,7 +10,8 @@ import orjson
 import pytest
 from sqlalchemy import delete, select
 
-from services.scoring.models import entity_classes, outbox, warnings
+from services.scoring.features.facts import latest_due_report_year
+from services.scoring.models import annual_reports, entity_classes, outbox, warnings
 from services.scoring.warnings.scan import scan_all
 from shared.db import transaction
 from shared.events import EventData, RelationChanged, WarningChanged
@@ -171,3 +172,22 @@ def test_the_scan_warns_the_links_of_a_class_d_entity(scoring: Scoring):
         {"code": d.code, "region_code": "140502", "via": "same_legal_representative"}
     ]
     assert "class" not in orjson.dumps(details).decode().lower()
+
+
+def test_the_scan_leaves_all_zero_reports_of_past_years_alone(scoring: Scoring):
+    due = latest_due_report_year(TODAY)
+    old, current = entity(70), entity(71)
+    scoring.apply(old, current)
+    with transaction(scoring.runtime.sessions) as s:
+        # As a bootstrap leaves them: no per-event hook saw the reports.
+        s.execute(
+            annual_reports.insert(),
+            [
+                {"code": old.code, "year": due - 1, "all_zero": True, "reported_on": ago(400)},
+                {"code": current.code, "year": due, "all_zero": True, "reported_on": ago(30)},
+            ],
+        )
+    report = scan(scoring)
+    assert report.met["all_zero_annual_report"] == 1
+    assert (current.code, "all_zero_annual_report") in open_warnings(scoring)
+    assert (old.code, "all_zero_annual_report") not in open_warnings(scoring)

@@ -14,6 +14,7 @@ import numpy as np
 import orjson
 from sqlalchemy import Connection, Text, cast, or_, select
 
+from services.scoring.features.facts import latest_due_report_year
 from services.scoring.indicators.spec import FactKind
 from services.scoring.models import annual_reports, entity_projection, facts, relations
 
@@ -208,8 +209,7 @@ def _annual_report_attributes(
         year[at] = np.array([r[1] for r in rows], dtype=float)
         zero[at] = np.array([float(bool(r[2])) for r in rows])
     as_of = frame.as_of
-    # Reports for year Y are due by 30 June of Y + 1 (企业年度报告公示).
-    due_year = as_of.year - 1 if (as_of.month, as_of.day) > (6, 30) else as_of.year - 2
+    due_year = latest_due_report_year(as_of)
     existed = reg_ordinal < date(due_year + 1, 1, 1).toordinal()
     overdue = existed & ~(year >= due_year)
     frame.attributes["last_report_all_zero"] = zero

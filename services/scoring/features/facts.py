@@ -47,6 +47,12 @@ class AnnualReport:
     reported_on: date
 
 
+def latest_due_report_year(as_of: date) -> int:
+    """The latest year whose annual report has fallen due on ``as_of``: the report for
+    year Y is due by 30 June of Y + 1 (企业年度报告公示)."""
+    return as_of.year - 1 if (as_of.month, as_of.day) > (6, 30) else as_of.year - 2
+
+
 def _detail(value: Any) -> str | None:
     return None if value is None else str(value)[:DETAIL_MAX]
 

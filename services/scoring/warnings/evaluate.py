@@ -182,13 +182,18 @@ def complaint_surge(
 # all-zero annual report (年报全零) ----------------------------------------------------
 
 
-def all_zero_annual_report(session: Session, e: L.EntityRef) -> list[Finding]:
+def all_zero_annual_report(
+    session: Session, e: L.EntityRef, params: R.AllZeroAnnualReportParams, as_of: date
+) -> list[Finding]:
+    """The entity's latest report (the one stored), if it is recent enough to act on."""
     report = session.execute(
         select(annual_reports.c.year, annual_reports.c.all_zero).where(
             annual_reports.c.code == e.code
         )
     ).first()
     if report is None or not report.all_zero or not e.active:
+        return []
+    if report.year < F.first_warned_report_year(as_of, params):
         return []
     return [F.all_zero_annual_report(e.code, e.region_code, year=report.year)]
 

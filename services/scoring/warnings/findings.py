@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from services.scoring.features.facts import latest_due_report_year
 from services.scoring.warnings import rules as R
 from services.scoring.warnings.lifecycle import Finding
 
@@ -183,6 +184,11 @@ def complaint_surge(
         "basis": last_complaint_on.isoformat(),
     }
     return Finding(code, region_code, R.COMPLAINT_SURGE, details)
+
+
+def first_warned_report_year(as_of: date, params: R.AllZeroAnnualReportParams) -> int:
+    """The oldest report year the all-zero rule still warns on (see its params)."""
+    return latest_due_report_year(as_of) - params.report_years + 1
 
 
 def all_zero_annual_report(code: str, region_code: str, *, year: int) -> Finding:

@@ -55,8 +55,8 @@ def on_record(session: Session, outbox: Outbox, code: str, kind: str, *, as_of: 
             return E.abnormal_changes(session, e, rule.params, as_of)
         if kind == "complaint" and (rule := _enabled(rules, R.COMPLAINT_SURGE)):
             return E.complaint_surge(session, e, rule.params, as_of)
-        if kind == "annual_report" and _enabled(rules, R.ALL_ZERO_ANNUAL_REPORT):
-            return E.all_zero_annual_report(session, e)
+        if kind == "annual_report" and (rule := _enabled(rules, R.ALL_ZERO_ANNUAL_REPORT)):
+            return E.all_zero_annual_report(session, e, rule.params, as_of)
         if kind == "dishonest_listed" and (rule := _enabled(rules, R.RELATED_HIGH_RISK)):
             return E.related_high_risk(session, e, L.neighbourhood(session, e), rule.params, as_of)
         return []

@@ -351,7 +351,10 @@ def scan_all_zero_annual_report(
     query = (
         select(annual_reports.c.code, annual_reports.c.year, ep.c.region_code, ep.c.status)
         .join_from(annual_reports, ep, ep.c.code == annual_reports.c.code)
-        .where(annual_reports.c.all_zero.is_(True))
+        .where(
+            annual_reports.c.all_zero.is_(True),
+            annual_reports.c.year >= F.first_warned_report_year(as_of, params),
+        )
     )
     return [
         F.all_zero_annual_report(r.code, r.region_code, year=int(r.year))
