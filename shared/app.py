@@ -14,7 +14,7 @@ from fastapi_offline import FastAPIOffline
 from sqlalchemy.orm import Session
 
 from shared.db import transaction
-from shared.errors import error_body, install_error_handlers
+from shared.errors import API_ERRORS, error_body, error_responses, install_error_handlers
 from shared.metrics import MetricsMiddleware, metrics_response
 from shared.outbox import Outbox
 from shared.runtime import ServiceRuntime
@@ -59,7 +59,12 @@ def create_app(
     def healthz() -> dict[str, str]:
         return {"status": "ok", "service": runtime.settings.service_name}
 
-    @app.get("/readyz", tags=["ops"], summary="Store and broker reachable")
+    @app.get(
+        "/readyz",
+        tags=["ops"],
+        summary="Store and broker reachable",
+        responses=error_responses(503),
+    )
     def readyz() -> JSONResponse:
         checks = {"store": runtime.store_ready(), "broker": runtime.broker_ready()}
         if all(checks.values()):
@@ -73,7 +78,7 @@ def create_app(
     )
     app.state.routers = list(routers)  # what the access test walks (see shared.access)
     for router in app.state.routers:
-        app.include_router(router)
+        app.include_router(router, responses=API_ERRORS)
     return app
 
 

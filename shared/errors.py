@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import logging
 import re
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.validation import problems_of
@@ -62,6 +63,64 @@ class Forbidden(AppError):
     code = "forbidden"
 
 
+class InternalFailure(AppError):
+    """A failure the caller cannot fix, told as such; the cause goes to the log, not the answer."""
+
+    status_code = 500
+    code = "internal_error"
+
+
+class FieldError(BaseModel):
+    field: str | None
+    message: str
+    message_en: str
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="machine code, e.g. invalid_input, forbidden, not_found")
+    message: str = Field(description="中文说明")
+    message_en: str
+    field: str | None = Field(None, description="the field at fault, when there is one")
+    details: Any = Field(None, description="invalid_input: every field problem")
+
+
+class ErrorResponse(BaseModel):
+    """The one error body of every service."""
+
+    error: ErrorDetail
+
+
+_STATUS_ZH = {
+    400: "请求体无法解析",
+    401: "未登录或令牌无效",
+    403: "无权操作或对象不在辖区内",
+    404: "对象不存在",
+    409: "与现有数据冲突",
+    422: "输入无效（error.field 指明字段）",
+    503: "服务暂不可用，请稍后重试",
+}
+
+
+# Starlette's own answers (no route, wrong method, a body that is not JSON), in Chinese.
+_HTTP_ZH = {400: "请求体无法解析", 404: "路径不存在", 405: "不支持该请求方法"}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the error statuses a route may answer, all with
+    ``ErrorResponse``: callers (and the fuzz run's status check) see them declared."""
+    return {
+        code: {
+            "model": ErrorResponse,
+            "description": f"{_STATUS_ZH.get(code, '')} ({HTTPStatus(code).phrase})",
+        }
+        for code in codes
+    }
+
+
+# What any /v1 route may answer besides its own success.
+API_ERRORS = error_responses(400, 401, 403, 404, 409, 422)
+
+
 def error_body(
     code: str, message: str, message_en: str, field: str | None = None, details: Any = None
 ) -> dict[str, Any]:
@@ -74,6 +133,8 @@ def error_body(
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
+    if loc and loc[0] == "body" and all(isinstance(p, int) for p in loc[1:]):
+        return "body"  # a JSON syntax error: FastAPI puts the character offset after "body"
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or ".".join(str(p) for p in loc)
 
@@ -134,8 +195,9 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
             headers["Allow"] = ", ".join(allowed_methods(req.app, req.url.path))
+        message = _HTTP_ZH.get(exc.status_code, str(exc.detail))
         return JSONResponse(
-            error_body(f"http_{exc.status_code}", str(exc.detail), str(exc.detail)),
+            error_body(f"http_{exc.status_code}", message, str(exc.detail)),
             status_code=exc.status_code,
             headers=headers or None,
         )

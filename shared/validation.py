@@ -33,6 +33,11 @@ _PYDANTIC_ZH = {
     "literal_error": "取值不在允许范围内",
     "extra_forbidden": "不允许的字段",
     "string_type": "应为文本",
+    "json_invalid": "请求体不是有效的 JSON",
+    "int_type": "应为整数",
+    "bool_type": "应为是/否 (true/false)",
+    "float_type": "应为数字",
+    "enum": "取值不在允许范围内",
 }
 
 

@@ -30,7 +30,9 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    negative_data_rejection,
     response_schema_conformance,
+    status_code_conformance,
 )
 
 from tests.fuzz.conftest import Target
@@ -65,6 +67,8 @@ CHECKS = [
     not_a_server_error,
     response_schema_conformance,
     content_type_conformance,
+    status_code_conformance,
+    negative_data_rejection,
     error_envelope,
 ]
 

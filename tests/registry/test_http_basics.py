@@ -48,3 +48,34 @@ def test_timestamps_carry_their_time_zone(
             moment = datetime.fromisoformat(body[field])
             assert moment.utcoffset() is not None, (field, body[field])
             assert moment.utcoffset().total_seconds() == 0
+
+
+def test_a_body_that_is_not_json_is_named_in_chinese(registry: Registry) -> None:
+    r = registry.client.post(
+        "/v1/entities",
+        content=b'{"code": "x",',
+        headers={**registry.headers(), "content-type": "application/json"},
+    )
+    assert r.status_code == 422
+    assert r.json()["error"]["field"] == "body"
+    assert r.json()["error"]["message"] == "body: 请求体不是有效的 JSON"
+    r = registry.client.post(
+        "/v1/entities",
+        content=b"\x80\x81",
+        headers={**registry.headers(), "content-type": "application/json"},
+    )
+    assert r.status_code == 400
+    assert r.json()["error"]["message"] == "请求体无法解析"
+
+
+def test_openapi_declares_the_error_answers(registry: Registry) -> None:
+    spec = registry.client.get("/openapi.json").json()
+    ref = "#/components/schemas/ErrorResponse"
+    for path, ops in spec["paths"].items():
+        if not path.startswith("/v1/"):
+            continue
+        for method, op in ops.items():
+            for status in ("401", "403", "404", "409", "422"):
+                content = op["responses"][status]["content"]["application/json"]
+                assert content["schema"] == {"$ref": ref}, (method, path, status)
+    assert "HTTPValidationError" not in spec["components"]["schemas"]

@@ -135,3 +135,26 @@ def test_a_county_admin_cannot_start_the_province_run(scoring: Scoring) -> None:
     )
     assert r.status_code == 403
     assert _stored_runs(scoring) == 0
+
+
+def test_a_run_that_breaks_is_logged_and_leaves_no_half_run(
+    scoring: Scoring, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import services.scoring.classify.full_run as full_run
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("feature store unreadable")
+
+    monkeypatch.setattr(full_run, "load_frame", broken)
+    scoring.apply(entity(30))
+    r = scoring.client.post("/v1/runs", json={"month": "2026-10"}, headers=scoring.headers())
+    # Either answer is honest (the failure may come before or after the 202); what matters
+    # is that the failure is told and no run is left half-done.
+    assert r.status_code in (202, 500), r.text
+    assert "RuntimeError" not in r.text and "feature store" not in r.text
+    wait_until(
+        lambda: "monthly run 2026-10 failed: RuntimeError" in caplog.text,
+        timeout=30,
+        what="the failure in the log",
+    )
+    wait_until(lambda: _stored_runs(scoring) == 0, timeout=30, what="the run row removed")

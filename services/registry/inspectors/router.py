@@ -15,6 +15,7 @@ from services.registry.inspectors.schemas import (
 from services.registry.vocab import INSPECTOR_STATUSES, SPECIALTIES
 from shared.access import DirectoryWriter, InspectorDirectoryReader
 from shared.app import OutboxDep, SessionDep
+from shared.errors import ErrorResponse
 
 router = APIRouter(prefix="/v1/inspectors", tags=["inspectors · 执法检查人员名录"])
 
@@ -65,7 +66,10 @@ def search_inspectors(
     summary="Add an inspector",
     responses={
         200: {"description": "identical inspector already held: nothing changed"},
-        409: {"description": "certificate number held with other content: use PATCH"},
+        409: {
+            "model": ErrorResponse,
+            "description": "certificate number held with other content: use PATCH",
+        },
     },
 )
 def create_inspector(

@@ -9,6 +9,7 @@ from services.registry.records.schemas import ListEntryRead, RecordCreate, Recor
 from services.registry.vocab import RECORD_KINDS
 from shared.access import DirectoryReader, DirectoryWriter
 from shared.app import OutboxDep, SessionDep
+from shared.errors import ErrorResponse
 from shared.validation import IsoDate
 
 router = APIRouter(prefix="/v1", tags=["records · 信用相关信息归集"])
@@ -28,8 +29,9 @@ else:
     responses={
         200: {"description": "identical record already held: nothing changed"},
         422: {
+            "model": ErrorResponse,
             "description": "unknown entity (code), conflicting content (record_id), "
-            "removal without a standing listing (kind)"
+            "removal without a standing listing (kind)",
         },
     },
 )

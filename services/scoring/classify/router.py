@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Annotated
 
@@ -22,8 +23,9 @@ from services.scoring.models import class_runs
 from shared.access import CreditOfficer
 from shared.app import SessionDep
 from shared.auth import ensure_province_level, region_prefix
-from shared.errors import NotFound
+from shared.errors import AppError, InternalFailure, NotFound
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["classes · 信用风险分类 (内部参考)"])
 
 
@@ -84,7 +86,8 @@ def start_run(
     )
     session.commit()
     runtime = request.app.state.runtime
-    done = threading.Event()
+    started = threading.Event()
+    failed: list[BaseException] = []
 
     def work() -> None:
         try:
@@ -94,14 +97,29 @@ def start_run(
                 month=body.month,
                 as_of=as_of,
                 replace_newer=body.replace_newer,
-                progress=lambda step: done.set() if step == "started" else None,
+                progress=lambda step: started.set() if step == "started" else None,
             )
+        except BaseException as e:  # the thread's end: nobody else would see it
+            failed.append(e)
+            # The kind and message only: a run's failure is no place for an entity's class.
+            log.error("monthly run %s failed: %s: %s", body.month, type(e).__name__, e)
         finally:
-            done.set()
+            started.set()
 
-    threading.Thread(target=work, name=f"monthly-run-{body.month}", daemon=True).start()
-    done.wait(timeout=30)  # until the run row exists (or it failed), so GET shows it
+    worker = threading.Thread(target=work, name=f"monthly-run-{body.month}", daemon=True)
+    worker.start()
+    started.wait(timeout=30)  # until the run row exists (or it failed), so GET shows it
     row = session.execute(select(class_runs).where(class_runs.c.month == body.month)).first()
+    if row is None:
+        # The run failed and removed its row (a failure after 'started' may not be in
+        # `failed` yet): wait for the thread to finish telling why.
+        worker.join(timeout=30)
+    if failed:  # the run row is gone either way
+        if isinstance(failed[0], AppError):
+            raise failed[0]  # refused (409)
+        raise InternalFailure(
+            "月度分类运行失败，原因已写入服务日志", message_en="the monthly run failed; see the log"
+        )
     if row is None:
         raise NotFound("月度分类未能启动", message_en="the run did not start", field="month")
     return service.run_read(row)
