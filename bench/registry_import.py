@@ -20,12 +20,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import ensure_data, fresh_store, peak_rss_mb  # noqa: E402
+from deploy.tansu import tansu_broker  # noqa: E402
 from services.registry.app import build_runtime  # noqa: E402
 from services.registry.imports.importer import DEFAULT_BATCH_SIZE, import_file  # noqa: E402
 from services.registry.settings import RegistrySettings  # noqa: E402
 from shared import kafka as transport  # noqa: E402
 from shared.events import ALL_TOPICS  # noqa: E402
-from tests.realparts import tansu_broker  # noqa: E402
 
 
 def main() -> int:
