@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from tests.registry.conftest import Registry
 
@@ -51,19 +52,15 @@ def test_timestamps_carry_their_time_zone(
 
 
 def test_a_body_that_is_not_json_is_named_in_chinese(registry: Registry) -> None:
-    r = registry.client.post(
-        "/v1/entities",
-        content=b'{"code": "x",',
-        headers={**registry.headers(), "content-type": "application/json"},
-    )
+    def post_raw(content: bytes) -> Any:
+        headers = {**registry.headers(), "content-type": "application/json"}
+        return registry.client.post("/v1/entities", content=content, headers=headers)
+
+    r = post_raw(b'{"code": "x",')
     assert r.status_code == 422
     assert r.json()["error"]["field"] == "body"
     assert r.json()["error"]["message"] == "body: 请求体不是有效的 JSON"
-    r = registry.client.post(
-        "/v1/entities",
-        content=b"\x80\x81",
-        headers={**registry.headers(), "content-type": "application/json"},
-    )
+    r = post_raw(b"\x80\x81")
     assert r.status_code == 400
     assert r.json()["error"]["message"] == "请求体无法解析"
 
