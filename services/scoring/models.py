@@ -121,7 +121,7 @@ class_history = Table(
     _META,
     Column("id", _ID, primary_key=True, autoincrement=True),
     Column("code", String(40), nullable=False, index=True),
-    Column("run_id", Integer, nullable=True, index=True),
+    Column("run_id", Integer, nullable=True),
     Column("risk_class", String(1), nullable=False),
     Column("score", Float, nullable=False),
     Column("model_id", String(40), nullable=False),
@@ -130,6 +130,12 @@ class_history = Table(
     Column("cause", String(16), nullable=False),
     Column("region_code", String(6), nullable=False),
     Column("industry_code", String(5), nullable=True),
+    # An entity's row in a given run: analysis joins two runs on code. With run_id indexed
+    # alone, each entity's lookup in the other run read all that run's rows (PostgreSQL
+    # too, while its statistics predate the run): quadratic, measured 2 s per analysis
+    # request at 5,000 entities on SQLite, 0.3 s on PostgreSQL. Replaces the index on
+    # run_id alone, whose every use (a run's rows) this one serves as well.
+    Index("ix_class_history_run_id_code", "run_id", "code"),
 )
 
 # Monthly full runs (按月动态更新) and their stability report.
