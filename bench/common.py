@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import resource
 import subprocess
 import sys
@@ -12,6 +13,18 @@ from deploy.scratch_db import scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
+
+
+def bench_arguments(doc: str | None, *, default_n: int) -> argparse.ArgumentParser:
+    """The arguments every benchmark takes (architecture.md: ``--n``, the issue's scale by
+    default; ``--db``; and the generator's ``--seed``); a benchmark adds its own."""
+    parser = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--n", type=int, default=default_n)
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--seed", type=int, default=7)
+    return parser
 
 
 def peak_rss_mb() -> float:

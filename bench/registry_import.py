@@ -9,7 +9,6 @@ process so that the generator's memory is not counted."""
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from contextlib import ExitStack
@@ -19,7 +18,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import ensure_data, fresh_store, peak_rss_mb  # noqa: E402
+from bench.common import bench_arguments, ensure_data, fresh_store, peak_rss_mb  # noqa: E402
 from deploy.tansu import tansu_broker  # noqa: E402
 from services.registry.app import build_runtime  # noqa: E402
 from services.registry.imports.importer import DEFAULT_BATCH_SIZE, import_file  # noqa: E402
@@ -29,12 +28,7 @@ from shared.events import ALL_TOPICS  # noqa: E402
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--n", type=int, default=1_000_000)
-    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
-    parser.add_argument("--seed", type=int, default=7)
+    parser = bench_arguments(__doc__, default_n=1_000_000)
     parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
     parser.add_argument("--no-relay", action="store_true", help="measure the import only")
     args = parser.parse_args()

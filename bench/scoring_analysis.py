@@ -22,7 +22,6 @@ under bench/out/."""
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import threading
@@ -39,7 +38,7 @@ from sqlalchemy import select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import ensure_data, fresh_store  # noqa: E402
+from bench.common import bench_arguments, ensure_data, fresh_store  # noqa: E402
 from bench.scoring_full_run import penalty_events  # noqa: E402
 from services.scoring.app import build_app  # noqa: E402
 from services.scoring.audit import log as audit  # noqa: E402
@@ -231,12 +230,7 @@ def print_load(scenario: str, seen: Probed) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--n", type=int, default=5_000)
-    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
-    parser.add_argument("--seed", type=int, default=7)
+    parser = bench_arguments(__doc__, default_n=5_000)
     parser.add_argument("--calls", type=int, default=7, help="requests per endpoint (7)")
     parser.add_argument(
         "--under-load", action="store_true", help="also probe while writers hold the store"

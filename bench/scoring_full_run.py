@@ -13,7 +13,6 @@ generator's memory is not counted."""
 
 from __future__ import annotations
 
-import argparse
 import random
 import sys
 import time
@@ -27,7 +26,7 @@ from sqlalchemy import select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import ensure_data, fresh_store, peak_rss_mb  # noqa: E402
+from bench.common import bench_arguments, ensure_data, fresh_store, peak_rss_mb  # noqa: E402
 from services.scoring.app import build_runtime  # noqa: E402
 from services.scoring.classify.full_run import run_monthly  # noqa: E402
 from services.scoring.features.bootstrap import bootstrap  # noqa: E402
@@ -58,12 +57,7 @@ def penalty_events(codes: list[str], seed: int) -> list[CreditRecordEvent]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--n", type=int, default=1_000_000)
-    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
-    parser.add_argument("--seed", type=int, default=7)
+    parser = bench_arguments(__doc__, default_n=1_000_000)
     parser.add_argument("--records", type=int, default=500, help="incremental records (500)")
     parser.add_argument("--steady-run", action="store_true", help="also time the next month's run")
     args = parser.parse_args()

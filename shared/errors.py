@@ -102,7 +102,7 @@ _STATUS_ZH = {
 
 
 # Starlette's own answers (no route, wrong method, a body that is not JSON), in Chinese.
-_HTTP_ZH = {400: "请求体无法解析", 404: "路径不存在", 405: "不支持该请求方法"}
+_HTTP_ZH = {400: _STATUS_ZH[400], 404: "路径不存在", 405: "不支持该请求方法"}
 
 
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
