@@ -84,7 +84,7 @@ def _relay_all(runtime: Any, bootstrap: str) -> tuple[int, float]:
     t0 = time.perf_counter()
     relayed = relay.drain()
     seconds = time.perf_counter() - t0
-    relay.producer.close(timeout=10)
+    relay.close()
     return relayed, seconds
 
 

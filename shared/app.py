@@ -62,15 +62,17 @@ def create_app(
     @app.get(
         "/readyz",
         tags=["ops"],
-        summary="Store and broker reachable",
+        summary="Store, broker and background work ready; within 2 s in every state",
         responses=error_responses(503),
     )
     def readyz() -> JSONResponse:
-        checks = {"store": runtime.store_ready(), "broker": runtime.broker_ready()}
-        if all(checks.values()):
+        down, checks = runtime.readiness()
+        if not down:
             return JSONResponse({"status": "ready", "checks": checks})
+        parts = ", ".join(f"{name} {checks[name]}" for name in down)
         return JSONResponse(
-            error_body("not_ready", "服务未就绪", "not ready", details=checks), status_code=503
+            error_body("not_ready", f"服务未就绪：{parts}", f"not ready: {parts}", details=checks),
+            status_code=503,
         )
 
     app.add_api_route(
@@ -86,7 +88,7 @@ def get_session(request: Request) -> Any:
     """One transaction per request: commits if the handler returns, rolls back on error.
     Service functions only flush; the outbox rows commit with the change."""
     runtime: ServiceRuntime = request.app.state.runtime
-    with transaction(runtime.sessions) as session:
+    with transaction(runtime.request_sessions) as session:
         yield session
 
 

@@ -70,16 +70,13 @@ def run_service_cli(
 
 def _run_relay(runtime: ServiceRuntime) -> int:
     runtime.migrate()
-    runtime.ensure_topics()
-    relay = runtime.make_relay()
+    relay = runtime.make_relay()  # connects, and reconnects, by itself
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        relay.run(stop)
+        relay.run(stop)  # closes its producer when it returns
     except KeyboardInterrupt:
-        pass
-    finally:
-        relay.producer.close(timeout=5)
+        relay.close()
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -9,7 +10,10 @@ from functools import partial
 from typing import Any, TypeVar
 
 import orjson
+import psycopg
 from sqlalchemy import Connection, DateTime, Engine, MetaData, Table, create_engine, event
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -42,42 +46,89 @@ def json_text(value: object) -> str:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
-def make_engine(url: str, **kwargs: object) -> Engine:
+# What a failing store raises, through SQLAlchemy or from the driver directly (the bulk
+# paths below use the DBAPI connection). Anything else a loop meets is not the store's.
+STORE_ERRORS: tuple[type[Exception], ...] = (DBAPIError, PoolTimeout, sqlite3.Error, psycopg.Error)
+
+# How long background work (relay, consumers, imports, monthly runs) waits for a lock or a
+# connection before its round fails and is retried. Requests wait far less: see
+# ServiceSettings.store_wait_s and shared.runtime.
+BACKGROUND_WAIT_S = 30.0
+
+
+def make_engine(url: str, *, wait_s: float = BACKGROUND_WAIT_S, **kwargs: object) -> Engine:
+    """An engine whose every wait on the store is bounded by ``wait_s``: SQLite's busy
+    timeout; PostgreSQL's connect timeout, pool checkout and lock_timeout. A locked or
+    unreachable store is then an error after ``wait_s``, never a hang."""
     kwargs.setdefault("json_serializer", json_text)
     if url.startswith("postgresql://"):
         # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
+            url, connect_args={"check_same_thread": False, "timeout": wait_s}, **kwargs
         )
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", partial(_sqlite_pragmas, busy_ms=int(wait_s * 1000)))
         return engine
     return create_engine(
         url,
         pool_pre_ping=True,
         pool_size=10,
         max_overflow=10,
-        # No server-side prepared statements: psycopg prepares a query after 5 runs and PG
-        # may then keep a generic plan made while a table was empty. Measured: a bulk
-        # import's key lookups fell to seq scans and the import to ~500 rows/s.
-        connect_args={"prepare_threshold": None},
+        pool_timeout=wait_s,
+        connect_args={
+            # No server-side prepared statements: psycopg prepares a query after 5 runs and
+            # PG may then keep a generic plan made while a table was empty. Measured: a bulk
+            # import's key lookups fell to seq scans and the import to ~500 rows/s.
+            "prepare_threshold": None,
+            "connect_timeout": max(1, round(wait_s)),
+            "options": f"-c lock_timeout={int(wait_s * 1000)}",
+        },
         **kwargs,
     )
 
 
-def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
+def _sqlite_pragmas(dbapi_conn: object, _record: object, *, busy_ms: int) -> None:
     # WAL lets the API read while the relay and importers write; NORMAL sync is safe with WAL.
     cur = dbapi_conn.cursor()  # type: ignore[attr-defined]
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute(f"PRAGMA busy_timeout={busy_ms}")
     # 128 MB page cache: the indexes of million-row imports stay mostly in memory
     # (measured: peak RSS of a 1M-entity import stays well under 500 MB).
     cur.execute("PRAGMA cache_size=-131072")
     cur.execute("PRAGMA temp_store=MEMORY")
     cur.close()
+
+
+STORE_PROBE_WAIT_MS = 1000
+
+
+def store_check(engine: Engine) -> str:
+    """ "ok", "locked" or "unreachable: <error>", for /readyz. On SQLite a SELECT succeeds
+    under another writer's lock (WAL readers never wait), so the probe asks for the write
+    lock itself, briefly, as every write request would; PostgreSQL's row locks leave the
+    store usable, and a connection answering is the question."""
+    try:
+        with engine.connect() as conn:
+            if conn.dialect.name != "sqlite":
+                conn.exec_driver_sql("SELECT 1")
+                return "ok"
+            dbapi = conn.connection.driver_connection
+            (previous,) = dbapi.execute("PRAGMA busy_timeout").fetchone()  # type: ignore[union-attr]
+            dbapi.execute(f"PRAGMA busy_timeout={STORE_PROBE_WAIT_MS}")  # type: ignore[union-attr]
+            try:
+                dbapi.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
+                dbapi.execute("ROLLBACK")  # type: ignore[union-attr]
+            finally:
+                dbapi.execute(f"PRAGMA busy_timeout={int(previous)}")  # type: ignore[union-attr]
+            return "ok"
+    except Exception as exc:
+        text = str(exc).lower()
+        if "locked" in text or "busy" in text:
+            return "locked"
+        return f"unreachable: {type(exc).__name__}"
 
 
 def is_postgres(engine: Engine) -> bool:

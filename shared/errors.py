@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.db import STORE_ERRORS
 from shared.validation import problems_of
 
 log = logging.getLogger(__name__)
@@ -117,8 +122,13 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-# What any /v1 route may answer besides its own success.
-API_ERRORS = error_responses(400, 401, 403, 404, 409, 422)
+# What any /v1 route may answer besides its own success (503: the store is locked or
+# unreachable, see store_unavailable).
+API_ERRORS = error_responses(400, 401, 403, 404, 409, 422, 503)
+
+# What a 503 for a busy store tells the caller to wait, in seconds: about one request's
+# own wait for the store (ServiceSettings.store_wait_s, default 5).
+STORE_RETRY_AFTER_S = 5
 
 
 def error_body(
@@ -202,10 +212,52 @@ def install_error_handlers(app: FastAPI) -> None:
             headers=headers or None,
         )
 
+    for store_error in STORE_ERRORS:
+        app.add_exception_handler(store_error, _store_error)
+
     @app.exception_handler(Exception)
     async def _unexpected(_req: Request, exc: Exception) -> JSONResponse:
-        # The message stays generic: internals (and any class or score) must not leak.
-        log.error("unhandled error: %s", type(exc).__name__, exc_info=exc)
-        return JSONResponse(
-            error_body("internal_error", "服务器内部错误", "internal server error"), status_code=500
-        )
+        return internal_error(exc)
+
+
+def internal_error(exc: Exception) -> JSONResponse:
+    # The message stays generic: internals (and any class or score) must not leak.
+    log.error("unhandled error: %s", type(exc).__name__, exc_info=exc)
+    return JSONResponse(
+        error_body("internal_error", "服务器内部错误", "internal server error"), status_code=500
+    )
+
+
+def store_unavailable(exc: Exception) -> bool:
+    """Whether ``exc`` says the store could not be had in time (locked, busy, connection
+    refused or lost, pool exhausted), which the caller may retry, rather than a fault of
+    ours (an SQL or constraint error the code did not expect)."""
+    if isinstance(exc, PoolTimeout):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        exc = exc.orig if isinstance(exc.orig, Exception) else exc
+    if isinstance(exc, psycopg.OperationalError):  # connection, lock_timeout, cancel
+        return True
+    if isinstance(exc, sqlite3.OperationalError):  # also "no such table": only these
+        text = str(exc).lower()
+        return "locked" in text or "busy" in text or "unable to open" in text
+    return False
+
+
+async def _store_error(_req: Request, exc: Exception) -> JSONResponse:
+    """503 with Retry-After for a store that is locked or down; a 500 for anything else the
+    driver raised (a bug of ours: constraint or SQL errors the services did not expect)."""
+    if not store_unavailable(exc):
+        return internal_error(exc)
+    log.warning("store unavailable: %s", type(exc).__name__)
+    return JSONResponse(
+        error_body(
+            "store_unavailable",
+            "数据库繁忙或无法连接，请稍后重试",
+            "the store is busy or unreachable; retry later",
+        ),
+        status_code=503,
+        headers={"Retry-After": str(STORE_RETRY_AFTER_S)},
+    )

@@ -4,7 +4,12 @@ A consumer records each processed event id in its inbox table in the same transa
 as the effect, and commits Kafka offsets only after that transaction commits. A
 redelivered event finds its id in the inbox and is skipped: applied exactly once.
 Messages that cannot be parsed, or whose handler fails on its own, go to the topic's
-dead-letter topic with the reason, so one bad message never blocks a partition."""
+dead-letter topic with the reason, so one bad message never blocks a partition.
+
+The loop heals itself: a broker failure closes both Kafka clients and builds new ones after
+a jittered backoff, and a topic found recreated under the consumer (a new topic id: deleted
+and made again, or a broker that lost its log) is read again from its start, since the
+offsets it had mean nothing in the new log; the inbox skips what was applied before."""
 
 from __future__ import annotations
 
@@ -18,16 +23,18 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from pydantic import ValidationError
 from sqlalchemy import Column, MetaData, PrimaryKeyConstraint, String, Table, select
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from shared.db import UtcDateTime
+from shared.backoff import Backoff
+from shared.db import STORE_ERRORS, UtcDateTime
 from shared.events import EVENT_TYPES, Envelope, EventData, dead_letter_topic
-from shared.metrics import service_metrics
+from shared.health import ComponentHealth
+from shared.metrics import component_metrics, service_metrics
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Session, Envelope, EventData], None]
+Connect = Callable[[], tuple[KafkaConsumer, KafkaProducer]]
 
 
 def inbox_table(metadata: MetaData) -> Table:
@@ -57,15 +64,21 @@ class InboxConsumer:
         *,
         name: str,
         service: str,
-        consumer: KafkaConsumer,
         session_factory: sessionmaker[Session],
         inbox: Table,
         handlers: dict[str, Handler],
+        consumer: KafkaConsumer | None = None,
         dlq_producer: KafkaProducer | None = None,
+        connect: Connect | None = None,
         after_batch: Callable[[Session], None] | None = None,
+        health: ComponentHealth | None = None,
     ) -> None:
         self.name = name
         self.consumer = consumer
+        self.connect = connect
+        self.health = health or ComponentHealth(service, f"consumer-{name}")
+        self.backoff = Backoff()
+        self._topic_ids: dict[str, object] = {}
         self.session_factory = session_factory
         self.inbox = inbox
         self.handlers = handlers
@@ -74,26 +87,30 @@ class InboxConsumer:
         # reclassifies each touched entity once, not once per record).
         self.after_batch = after_batch
         self.metrics = service_metrics(service)
+        self.component_metrics = component_metrics(service)
 
     # -- one poll -------------------------------------------------------------------
     def poll_once(self, timeout_ms: int = 500) -> int:
         """Poll, apply, then commit offsets (only after the database commit)."""
         n = self.apply_polled(timeout_ms)
         if n:
+            assert self.consumer is not None
             self.consumer.commit()
             self._update_lag()
         return n
 
     def apply_polled(self, timeout_ms: int = 500) -> int:
         """Poll and apply one batch without committing offsets; returns messages seen."""
+        assert self.consumer is not None, "an offline consumer only applies envelopes"
         batches = self.consumer.poll(timeout_ms=timeout_ms)
+        self._reread_replaced_logs()
         records = [r for recs in batches.values() for r in recs]
         if not records:
             return 0
         parsed = [p for p in (self._parse(r) for r in records) if p is not None]
         try:
             self._apply(parsed)
-        except DBAPIError:
+        except STORE_ERRORS:
             self._rewind(records)  # the store is unwell: retry the batch later, lose nothing
             raise
         except Exception:
@@ -101,7 +118,7 @@ class InboxConsumer:
             for p in parsed:
                 try:
                     self._apply([p])
-                except DBAPIError:
+                except STORE_ERRORS:
                     self._rewind(records)
                     raise
                 except Exception as exc:
@@ -163,11 +180,36 @@ class InboxConsumer:
                 session.execute(self.inbox.insert(), done)
         self.metrics.events_consumed.labels(self.name, "applied").inc(len(done))
 
+    def _reread_replaced_logs(self) -> None:
+        """Seek to the start of every assigned partition of a topic whose id changed since
+        the last poll. Offsets in a new log are not the old log's: a consumer that kept
+        its position would skip the new log's first events (or wait for the new log to
+        reach the old end). Redelivered events are skipped by the inbox."""
+        assert self.consumer is not None
+        assigned = self.consumer.assignment()
+        if not assigned:
+            return
+        cluster = self.consumer._client.cluster  # the topic ids kafka-python tracks
+        for topic in {tp.topic for tp in assigned}:
+            topic_id = cluster.topic_id(topic)
+            if topic_id is None:
+                continue
+            before = self._topic_ids.get(topic)
+            self._topic_ids[topic] = topic_id
+            if before is None or before == topic_id:
+                continue
+            log.warning(
+                "%s: topic %s was recreated; reading it again from its start", self.name, topic
+            )
+            self.component_metrics.logs_replaced.labels(self.name, topic).inc()
+            self.consumer.seek_to_beginning(*[tp for tp in assigned if tp.topic == topic])
+
     def _rewind(self, records: Sequence[ConsumerRecord]) -> None:
         first: dict[TopicPartition, int] = {}
         for r in records:
             tp = TopicPartition(r.topic, r.partition)
             first[tp] = min(first.get(tp, r.offset), r.offset)
+        assert self.consumer is not None
         for tp, offset in first.items():
             self.consumer.seek(tp, offset)
 
@@ -195,6 +237,7 @@ class InboxConsumer:
         ).get(timeout=30)
 
     def _update_lag(self) -> None:
+        assert self.consumer is not None
         try:
             assigned = list(self.consumer.assignment())
             if not assigned:
@@ -207,13 +250,43 @@ class InboxConsumer:
 
     # -- loop -----------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            try:
-                self.poll_once()
-            except Exception:
-                log.exception("%s: poll failed; retrying", self.name)
-                stop.wait(1.0)
-        self.consumer.close()
+        """Consume until ``stop``, reconnecting after broker failures with a jittered
+        backoff; at the end commit nothing more and leave the group (close)."""
+        try:
+            while not stop.is_set():
+                try:
+                    if self.consumer is None:
+                        assert self.connect is not None, "a consumer or a way to make one"
+                        self.consumer, self.dlq_producer = self.connect()
+                    self.poll_once()
+                except Exception as exc:
+                    self._failed(exc)
+                    stop.wait(self.backoff.next_delay())
+                    continue
+                self.health.succeeded()
+                self.backoff.reset()
+        finally:
+            self._close()
+
+    def _failed(self, exc: Exception) -> None:
+        if not isinstance(exc, STORE_ERRORS) and self.connect is not None:
+            self._close()  # the broker side failed: new clients next round
+        if self.health.failed(exc):
+            log.exception("%s: poll failed; retrying with backoff", self.name)
+        else:
+            log.warning("%s: still failing: %s: %s", self.name, type(exc).__name__, exc)
+
+    def _close(self) -> None:
+        """Close both clients (the consumer leaves its group); never raises."""
+        consumer, self.consumer = self.consumer, None
+        producer, self.dlq_producer = self.dlq_producer, None
+        try:
+            if consumer is not None:
+                consumer.close()
+            if producer is not None:
+                producer.close(timeout=2)
+        except Exception:
+            log.debug("%s: closing a Kafka client", self.name, exc_info=True)
 
 
 def all_topics_of(handlers: dict[str, Handler]) -> Iterable[str]:

@@ -33,6 +33,9 @@ def make_producer(bootstrap: str, *, client_id: str) -> KafkaProducer:
         compression_type="lz4",
         max_request_size=8 * 1024 * 1024,
         request_timeout_ms=30_000,
+        # send() waits this long for metadata or buffer space, then raises: a relay with no
+        # broker fails its round and backs off instead of hanging in send().
+        max_block_ms=10_000,
     )
 
 
@@ -69,12 +72,18 @@ def ensure_topics(
     partitions: int = DEFAULT_PARTITIONS,
     wait_s: float = 30,
 ) -> None:
-    """Create the topics if missing; waits for the broker to come up (start-up ordering)."""
+    """Create the topics if missing; waits up to ``wait_s`` for the broker to come up
+    (start-up ordering), then raises."""
     deadline = time.monotonic() + wait_s
+    timeout_ms = max(1000, int(wait_s * 1000))
     while True:
         try:
             admin = KafkaAdminClient(
-                bootstrap_servers=bootstrap.split(","), client_id="topic-admin"
+                bootstrap_servers=bootstrap.split(","),
+                client_id="topic-admin",
+                # Without these the client tries for 30 s whatever ``wait_s`` says.
+                bootstrap_timeout_ms=timeout_ms,
+                request_timeout_ms=timeout_ms,
             )
             break
         except KafkaError:
@@ -92,16 +101,3 @@ def ensure_topics(
                 )
     finally:
         admin.close()
-
-
-def broker_reachable(bootstrap: str, timeout_s: float = 2.0) -> bool:
-    try:
-        admin = KafkaAdminClient(
-            bootstrap_servers=bootstrap.split(","),
-            request_timeout_ms=int(timeout_s * 1000),
-            client_id="readyz",
-        )
-    except (KafkaError, OSError):
-        return False
-    admin.close()
-    return True

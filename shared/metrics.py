@@ -57,6 +57,41 @@ def service_metrics(service: str) -> ServiceMetrics:
     )
 
 
+@dataclass(frozen=True)
+class ComponentMetrics:
+    """Background loops' health, what an alert watches: ``up`` 0 while the relay or a
+    consumer is failing, failures by error kind, recoveries, and logs a consumer found
+    replaced under it (a topic recreated, a broker that lost its log)."""
+
+    up: Gauge
+    failures: Counter
+    restarts: Counter
+    logs_replaced: Counter
+
+
+@cache
+def component_metrics(service: str) -> ComponentMetrics:
+    p = service
+    return ComponentMetrics(
+        up=Gauge(
+            f"{p}_component_up", "1 while the component works, 0 while it fails", ["component"]
+        ),
+        failures=Counter(
+            f"{p}_component_failures_total", "Failed rounds of a component", ["component", "error"]
+        ),
+        restarts=Counter(
+            f"{p}_component_restarts_total",
+            "Recoveries of a component after failures",
+            ["component"],
+        ),
+        logs_replaced=Counter(
+            f"{p}_consumer_logs_replaced_total",
+            "Topics found recreated under a consumer, re-read from their start",
+            ["consumer", "topic"],
+        ),
+    )
+
+
 def _route_template(scope: Scope) -> str:
     """The matched route's path template. The router records the route it picked in the
     scope (FastAPI includes routers lazily, so the app's own route list holds no /v1

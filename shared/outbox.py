@@ -11,7 +11,7 @@ import threading
 import time
 import uuid
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -41,8 +41,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from shared.db import UtcDateTime, bulk_insert
+from shared.backoff import Backoff
+from shared.db import STORE_ERRORS, UtcDateTime, bulk_insert
 from shared.events import EventData, envelope_json
+from shared.health import ComponentHealth
 from shared.metrics import service_metrics
 
 log = logging.getLogger(__name__)
@@ -157,22 +159,38 @@ def id_runs(ids: Sequence[int]) -> list[tuple[int, int]]:
     return runs
 
 
+# How long a batch's publish may take before the relay gives up on the producer; the
+# rows stay unsent and go again with a new one.
+FLUSH_TIMEOUT_S = 30.0
+
+
 class OutboxRelay:
+    """Publishes the outbox. Given ``connect`` instead of a ``producer``, it builds its
+    producer itself and rebuilds it after any broker failure: kafka-python's idempotent
+    producer does not recover from a broker that lost its state (it retried
+    InitProducerId with UnknownError forever), a new producer does."""
+
     def __init__(
         self,
         *,
         engine: Engine,
         table: Table,
-        producer: KafkaProducer,
         service: str,
+        producer: KafkaProducer | None = None,
+        connect: Callable[[], KafkaProducer] | None = None,
         batch_size: int = 5000,
         idle_sleep_s: float = 0.1,
         retention: timedelta = timedelta(days=7),
         purge_every: timedelta = timedelta(hours=1),
+        health: ComponentHealth | None = None,
     ) -> None:
+        assert producer is not None or connect is not None, "a producer or a way to make one"
         self.engine = engine
         self.table = table
         self.producer = producer
+        self.connect = connect
+        self.health = health or ComponentHealth(service, "relay")
+        self.backoff = Backoff()
         self.batch_size = batch_size
         self.idle_sleep_s = idle_sleep_s
         self.retention = retention
@@ -181,9 +199,32 @@ class OutboxRelay:
         self.metrics = service_metrics(service)
         self._partitions: dict[str, int] = {}
 
+    def _producer(self) -> KafkaProducer:
+        if self.producer is None:
+            assert self.connect is not None
+            self.producer = self.connect()
+        return self.producer
+
+    def _drop_producer(self) -> None:
+        """Forget a producer that failed (rebuilt at the next batch), if it can be rebuilt."""
+        if self.connect is None or self.producer is None:
+            return
+        producer, self.producer = self.producer, None
+        self._partitions.clear()  # a recreated topic may have other partitions
+        try:
+            producer.close(timeout=0)
+        except Exception:
+            log.debug("closing a failed producer", exc_info=True)
+
+    def close(self) -> None:
+        if self.producer is not None:
+            self.producer.close(timeout=5)
+            self.producer = None
+
     def relay_batch(self) -> int:
         """Publish one batch of unsent rows; returns how many were published."""
         postgres = self.engine.dialect.name == "postgresql"
+        producer = self._producer()  # before the transaction: connecting holds no lock
         with self.engine.begin() as conn:
             now = datetime.now(UTC)
             # On PostgreSQL the rows are marked in the same statement that picks them;
@@ -192,14 +233,14 @@ class OutboxRelay:
             if not rows:
                 return 0
             rows.sort(key=lambda r: r[0])  # RETURNING keeps no order; publish in id order
-            send, partition = self.producer.send, self._partition
+            send, partition = producer.send, self._partition
             futures = []
             for _, topic, key, payload in rows:
                 k = key.encode()
                 futures.append(send(topic, key=k, value=payload, partition=partition(topic, k)))
-            self.producer.flush()
+            producer.flush(timeout=FLUSH_TIMEOUT_S)
             for f in futures:
-                f.get(timeout=60)  # raises if the broker refused: the transaction rolls back
+                f.get(timeout=1)  # raises if the broker refused: the transaction rolls back
             if not postgres:
                 self._mark_sent(conn, [r[0] for r in rows], now)
         self.metrics.events_relayed.inc(len(rows))
@@ -213,7 +254,7 @@ class OutboxRelay:
         moves keys under any partitioner, and needs the relay restarted."""
         n = self._partitions.get(topic)
         if n is None:
-            n = self._partitions[topic] = len(self.producer.partitions_for(topic))
+            n = self._partitions[topic] = len(self._producer().partitions_for(topic))
         return zlib.crc32(key) % n
 
     def _payload_bytes(self) -> ColumnElement[bytes]:
@@ -300,18 +341,33 @@ class OutboxRelay:
         return total
 
     def run(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            try:
-                n = self.relay_batch()
-                if n == 0:  # caught up: housekeeping, then wait for new rows
-                    self._update_backlog()
-                    self._purge_if_due()
-            except Exception:
-                log.exception("outbox relay batch failed; retrying")
-                stop.wait(1.0)
-                continue
-            if n == 0:
-                stop.wait(self.idle_sleep_s)
+        """Relay until ``stop``; every failure is retried after a jittered backoff, with a
+        new producer when the broker side failed. Closes its producer at the end."""
+        try:
+            while not stop.is_set():
+                try:
+                    n = self.relay_batch()
+                    if n == 0:  # caught up: housekeeping, then wait for new rows
+                        self._update_backlog()
+                        self._purge_if_due()
+                except Exception as exc:
+                    self._failed(exc)
+                    stop.wait(self.backoff.next_delay())
+                    continue
+                self.health.succeeded()
+                self.backoff.reset()
+                if n == 0:
+                    stop.wait(self.idle_sleep_s)
+        finally:
+            self.close()
+
+    def _failed(self, exc: Exception) -> None:
+        if not isinstance(exc, STORE_ERRORS):
+            self._drop_producer()  # the broker side failed: start over with a new producer
+        if self.health.failed(exc):
+            log.exception("outbox relay failed; retrying with backoff")
+        else:
+            log.warning("outbox relay still failing: %s: %s", type(exc).__name__, exc)
 
     def _update_backlog(self) -> None:
         with Session(self.engine) as s:

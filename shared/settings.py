@@ -41,6 +41,12 @@ class ServiceSettings(BaseSettings):
     relay_batch_size: int = Field(
         default=5000, ge=1, le=50_000, description="outbox rows per Kafka batch"
     )
+    store_wait_s: float = Field(
+        default=5,
+        gt=0,
+        le=60,
+        description="how long a request waits for a locked or unreachable store before 503",
+    )
     outbox_retention_days: int = Field(
         default=7, ge=1, description="published outbox rows are deleted after this many days"
     )
