@@ -57,6 +57,9 @@ def run_service_cli(
             host=settings.host,
             port=settings.port,
             log_level=settings.log_level.lower(),
+            # SIGTERM: open requests get 2 s, then the lifespan stops the background work
+            # (runtime.STOP_DEADLINE_S): the process is gone within 10 s.
+            timeout_graceful_shutdown=2,
         )
         return 0
     if command == "migrate":
