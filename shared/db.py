@@ -17,6 +17,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from shared import sqlite_writers
+
 T = TypeVar("T")
 
 
@@ -69,6 +71,7 @@ def make_engine(url: str, *, wait_s: float = BACKGROUND_WAIT_S, **kwargs: object
             url, connect_args={"check_same_thread": False, "timeout": wait_s}, **kwargs
         )
         event.listen(engine, "connect", partial(_sqlite_pragmas, busy_ms=int(wait_s * 1000)))
+        sqlite_writers.install(engine, wait_s)
         return engine
     return create_engine(
         url,
@@ -115,6 +118,8 @@ def store_check(engine: Engine) -> str:
             if conn.dialect.name != "sqlite":
                 conn.exec_driver_sql("SELECT 1")
                 return "ok"
+            # This process's writers first (its gate, in turn), then other processes'.
+            sqlite_writers.hold_writer_turn(conn, STORE_PROBE_WAIT_MS / 1000)
             dbapi = conn.connection.driver_connection
             (previous,) = dbapi.execute("PRAGMA busy_timeout").fetchone()  # type: ignore[union-attr]
             dbapi.execute(f"PRAGMA busy_timeout={STORE_PROBE_WAIT_MS}")  # type: ignore[union-attr]
@@ -209,6 +214,7 @@ def bulk_insert(
                 copy.write_row(row)
         return
     marks = ", ".join([_placeholder(dialect)] * (len(columns) + len(consts)))
+    sqlite_writers.hold_writer_turn(conn)
     cur = dbapi.cursor()  # type: ignore[union-attr]
     try:
         cur.executemany(f"INSERT INTO {into} VALUES ({marks})", rows)

@@ -246,7 +246,7 @@ def test_month_on_month_moves_find_each_entity_by_run_and_code(scoring: Scoring)
     run and code together (ix_class_history_run_id_code)."""
     put_run(scoring, 1, "2026-10", [(i, "A", "140502", "5261") for i in range(40)])
     put_run(scoring, 2, "2026-11", [(i, "ABCD"[i % 4], "140502", "5261") for i in range(40)])
-    engine = scoring.runtime.engine
+    engine = scoring.runtime.request_engine  # the one requests use
     with statements_run(engine) as seen:
         r = scoring.client.get("/v1/analysis/distribution", headers=scoring.headers())
     assert r.status_code == 200, r.text
