@@ -25,7 +25,8 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 
-_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLAC", "CREATE", "DROP", "ALTER", "WITH")
+# Statements that take (or may take) the write lock; BEGIN IMMEDIATE takes it at once.
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLAC", "CREATE", "DROP", "ALTER", "WITH", "BEGIN")
 _HELD = "sqlite_writer_turn"
 
 

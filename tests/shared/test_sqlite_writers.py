@@ -110,3 +110,34 @@ def test_the_turn_is_given_back_at_commit_and_rollback(tmp_path: Path, statement
         other.join(timeout=30)
         assert done == [1], f"the turn was not given back at {end}"
     engine.dispose()
+
+
+def test_begin_immediate_takes_its_turn_too(tmp_path: Path) -> None:
+    """The audit log opens its transaction with BEGIN IMMEDIATE (the write lock before it
+    reads the chain's head). Had that not queued at the gate, its INSERT would wait for
+    the gate while the writer holding the gate waited for SQLite's lock: a deadlock."""
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    engine = make_engine(url, wait_s=5)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (who TEXT)"))
+    began = threading.Event()
+    outcome: list[str] = []
+
+    def audit_like() -> None:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            began.set()
+            time.sleep(0.3)  # reads the head, under the lock
+            conn.execute(text("INSERT INTO t VALUES ('audit')"))
+            conn.commit()
+        outcome.append("audit")
+
+    t = threading.Thread(target=audit_like)
+    t.start()
+    began.wait(timeout=30)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO t VALUES ('other')"))
+    outcome.append("other")
+    t.join(timeout=60)
+    assert outcome == ["audit", "other"]
+    engine.dispose()
