@@ -65,6 +65,24 @@ class ServiceProcess:
         except OSError:
             return None
 
+    def metric(self, name: str, **labels: str) -> float | None:
+        """The value of one sample of the service's /metrics, None if absent."""
+        want = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+        head = f"{name}{{{want}}}" if labels else name
+        try:
+            with urllib.request.urlopen(self.url("/metrics"), timeout=5) as r:
+                for line in r.read().decode().splitlines():
+                    if line.startswith(head + " "):
+                        return float(line.rsplit(" ", 1)[1])
+        except OSError:
+            return None
+        return None
+
+    def consumers_assigned(self, consumers: list[str]) -> bool:
+        """Every named consumer holds partitions in its group (joining has finished)."""
+        metric = f"{self.name}_consumer_assigned_partitions"
+        return all((self.metric(metric, consumer=c) or 0) > 0 for c in consumers)
+
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 

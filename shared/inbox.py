@@ -187,6 +187,7 @@ class InboxConsumer:
         reach the old end). Redelivered events are skipped by the inbox."""
         assert self.consumer is not None
         assigned = self.consumer.assignment()
+        self.component_metrics.assigned_partitions.labels(self.name).set(len(assigned))
         if not assigned:
             return
         cluster = self.consumer._client.cluster  # the topic ids kafka-python tracks
@@ -280,6 +281,7 @@ class InboxConsumer:
         """Close both clients (the consumer leaves its group); never raises."""
         consumer, self.consumer = self.consumer, None
         producer, self.dlq_producer = self.dlq_producer, None
+        self.component_metrics.assigned_partitions.labels(self.name).set(0)
         try:
             if consumer is not None:
                 consumer.close()

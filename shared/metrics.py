@@ -67,6 +67,7 @@ class ComponentMetrics:
     failures: Counter
     restarts: Counter
     logs_replaced: Counter
+    assigned_partitions: Gauge
 
 
 @cache
@@ -88,6 +89,11 @@ def component_metrics(service: str) -> ComponentMetrics:
             f"{p}_consumer_logs_replaced_total",
             "Topics found recreated under a consumer, re-read from their start",
             ["consumer", "topic"],
+        ),
+        assigned_partitions=Gauge(
+            f"{p}_consumer_assigned_partitions",
+            "Partitions the consumer holds in its group (0 while it joins or is stopped)",
+            ["consumer"],
         ),
     )
 
