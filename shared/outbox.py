@@ -184,7 +184,6 @@ class OutboxRelay:
         purge_every: timedelta = timedelta(hours=1),
         health: ComponentHealth | None = None,
     ) -> None:
-        assert producer is not None or connect is not None, "a producer or a way to make one"
         self.engine = engine
         self.table = table
         self.producer = producer
@@ -201,7 +200,7 @@ class OutboxRelay:
 
     def _producer(self) -> KafkaProducer:
         if self.producer is None:
-            assert self.connect is not None
+            assert self.connect is not None, "a relay needs a producer or a way to make one"
             self.producer = self.connect()
         return self.producer
 
