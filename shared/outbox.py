@@ -223,7 +223,6 @@ class OutboxRelay:
     def relay_batch(self) -> int:
         """Publish one batch of unsent rows; returns how many were published."""
         postgres = self.engine.dialect.name == "postgresql"
-        producer = self._producer()  # before the transaction: connecting holds no lock
         with self.engine.begin() as conn:
             now = datetime.now(UTC)
             # On PostgreSQL the rows are marked in the same statement that picks them;
@@ -232,6 +231,8 @@ class OutboxRelay:
             if not rows:
                 return 0
             rows.sort(key=lambda r: r[0])  # RETURNING keeps no order; publish in id order
+            # Connected only when there is work: an idle relay without a broker stays idle.
+            producer = self._producer()
             send, partition = producer.send, self._partition
             futures = []
             for _, topic, key, payload in rows:
