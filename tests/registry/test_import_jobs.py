@@ -7,6 +7,7 @@ import csv
 import io
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,11 +15,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from services.registry.app import build_app
-from services.registry.imports.jobs import HOST, JOBS
+from services.registry.imports.jobs import HOST, JOBS, ImportJobs
 from services.registry.settings import RegistrySettings
+from shared.auth import Principal, Role
 from tests.registry.conftest import Registry
 from tests.registry.test_import import (
     BROKEN,
@@ -117,6 +119,55 @@ def test_a_file_that_stops_being_text_fails_the_job_keeping_the_rows_before(
 
     assert job["status"] == "failed" and "UTF-8" in job["failure_zh"]
     assert 0 < job["created"] == entity_count(registry)
+
+
+class AfterEachBatch(threading.Event):
+    """A job's stop event, which its worker asks after every committed batch: there it
+    notes what another reader of the store sees (a real event otherwise, never set)."""
+
+    def __init__(self, look: Any) -> None:
+        super().__init__()
+        self.look = look
+        self.seen: list[Any] = []
+
+    def is_set(self) -> bool:
+        self.seen.append(self.look())
+        return super().is_set()
+
+
+def test_a_jobs_counts_and_heartbeat_commit_with_each_batch_on_the_bulk_loads_connection(
+    registry: Registry, tmp_path: Path
+) -> None:
+    """After every batch the job's counts are those of the rows committed, and on SQLite
+    nothing has been checkpointed into the store's file yet: the progress write used to
+    commit on a connection of its own, whose commit checkpoints the WAL the bulk load
+    lets grow (measured: 20 s of a 1,000,000-entity job's 141 s)."""
+    path = tmp_path / "entities.csv"
+    write_csv(path, 6_000)
+    runtime = registry.runtime
+    sqlite_file = runtime.engine.url.database if runtime.engine.dialect.name == "sqlite" else None
+    jobs = ImportJobs(runtime.sessions, runtime.outbox, tmp_path / "spool", batch_size=1_000)
+    with path.open("rb") as f:
+        job_id = jobs.submit("entities", path.name, f, Principal("test", Role.ADMIN, "140000"))
+
+    def look() -> tuple[int, int, int | None]:
+        with runtime.sessions() as s:
+            created = s.execute(select(JOBS.c.created).where(JOBS.c.id == job_id)).scalar_one()
+        size = Path(sqlite_file).stat().st_size if sqlite_file else None
+        return created, entity_count(registry), size
+
+    before = look()
+    after_each_batch = AfterEachBatch(look)
+    jobs._run(job_id, after_each_batch)
+
+    valid = 6_000 - len([row for row in BROKEN if row <= 6_000])  # 7 rows are broken
+    assert [(job, stored) for job, stored, _ in after_each_batch.seen] == [
+        (n, n) for n in (1_000, 2_000, 3_000, 4_000, 5_000, valid)
+    ]
+    assert {size for _, _, size in after_each_batch.seen} == {before[2]}
+    with runtime.sessions() as s:
+        job = s.execute(select(JOBS).where(JOBS.c.id == job_id)).one()
+    assert (job.status, job.created, job.rejected) == ("done", valid, 6_000 - valid)
 
 
 def test_bad_submissions_name_the_field(registry: Registry, tmp_path: Path) -> None:

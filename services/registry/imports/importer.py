@@ -176,13 +176,19 @@ def run_import(
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_error: Callable[[RowError], None] | None = None,
     progress: Callable[[ImportReport], None] | None = None,
+    record: Callable[[Session, ImportReport], None] | None = None,
     scope: str | None = None,
 ) -> ImportReport:
     """Import ``stream``. ``on_error`` gets every rejection (the report keeps the first
-    ERRORS_KEPT_IN_MEMORY); ``progress`` the report after each batch. ``scope``: the
-    region prefix of the importing officer's jurisdiction; rows outside it (or changing
-    an object outside it) are rejected. None for imports run on the server itself (the
-    CLI)."""
+    ERRORS_KEPT_IN_MEMORY); ``progress`` the report after each batch has committed.
+    ``record`` writes bookkeeping (an import job's counts and heartbeat) in each batch's
+    own transaction, after its rows: the counts commit with the rows they count, and on
+    the bulk load's connection. A commit from any other connection checkpoints SQLite's
+    WAL, which ``bulk_load`` lets grow: measured at 1,000,000 entities, a job's progress
+    written on its own connection after every batch wrote the batch's pages back each
+    time, 20 s of a 141 s import. ``scope``: the region prefix of the importing
+    officer's jurisdiction; rows outside it (or changing an object outside it) are
+    rejected. None for imports run on the server itself (the CLI)."""
     spec = import_kind(kind)
     report = ImportReport(kind=kind)
     sink = ErrorSink(report, on_error)
@@ -193,7 +199,7 @@ def run_import(
 
     def flush() -> None:
         if batch:
-            _write_batch(batch_session, outbox, write, batch, report, sink, spec, scope)
+            _write_batch(batch_session, outbox, write, batch, report, sink, spec, scope, record)
             batch.clear()
             keys.clear()
             if progress:
@@ -245,11 +251,23 @@ def _write_batch(
     sink: ErrorSink,
     spec: ImportKind,
     scope: str | None,
+    record: Callable[[Session, ImportReport], None] | None,
 ) -> None:
     with sessions() as session, session.begin():
         if scope is not None:
             batch = _within(session, spec.jurisdiction, scope, batch, sink)
         outcomes = write(session, outbox, [item for _, item in batch])
+        _count(batch, outcomes, report, sink)
+        if record:
+            record(session, report)
+
+
+def _count(
+    batch: Sequence[tuple[int, BaseModel]],
+    outcomes: Sequence[Any],
+    report: ImportReport,
+    sink: ErrorSink,
+) -> None:
     for (number, _), outcome in zip(batch, outcomes, strict=True):
         action = outcome.action
         if action == "created":

@@ -25,7 +25,13 @@ from typing import BinaryIO, Literal, cast
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.registry.imports.importer import ImportReport, Kind, RowError, run_import
+from services.registry.imports.importer import (
+    DEFAULT_BATCH_SIZE,
+    ImportReport,
+    Kind,
+    RowError,
+    run_import,
+)
 from services.registry.imports.readers import guess_format
 from services.registry.models import ImportJob, ImportJobError
 from shared.auth import Principal
@@ -55,10 +61,18 @@ class _Stopped(Exception):
 
 
 class ImportJobs:
-    def __init__(self, sessions: sessionmaker[Session], outbox: Outbox, spool: Path) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        outbox: Outbox,
+        spool: Path,
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> None:
         self.sessions = sessions
         self.outbox = outbox
         self.spool = spool
+        self.batch_size = batch_size
         self._queue: queue.Queue[str] = queue.Queue()
 
     def submit(self, kind: Kind, filename: str, upload: BinaryIO, principal: Principal) -> str:
@@ -123,8 +137,10 @@ class ImportJobs:
         try:
             with path.open("rb") as f:
 
-                def after_batch(report: ImportReport) -> None:
-                    self._record(job_id, report, f.tell(), rejected)
+                def in_batch(session: Session, report: ImportReport) -> None:
+                    _record(session, job_id, report, f.tell(), rejected)
+
+                def after_batch(_report: ImportReport) -> None:
                     if stop.is_set():
                         raise _Stopped
 
@@ -134,11 +150,14 @@ class ImportJobs:
                     job.kind,
                     f,
                     fmt,
+                    batch_size=self.batch_size,
                     on_error=rejected.append,
                     progress=after_batch,
+                    record=in_batch,
                     scope=job.scope,
                 )
-            self._record(job_id, report, job.bytes_total, rejected)
+            with self.sessions() as session, session.begin():
+                _record(session, job_id, report, job.bytes_total, rejected)
             if report.unreadable is not None:
                 self._fail(job_id, (report.unreadable.reason_zh, report.unreadable.reason_en))
             else:
@@ -152,37 +171,6 @@ class ImportJobs:
             self._fail(job_id, (f"导入失败（{what}），请联系管理员", f"import failed ({what})"))
         finally:
             path.unlink(missing_ok=True)
-
-    def _record(
-        self, job_id: str, report: ImportReport, bytes_read: int, rejected: list[RowError]
-    ) -> None:
-        """The job's counts and progress, and the rows rejected since the last call."""
-        with self.sessions() as session, session.begin():
-            if rejected:
-                session.execute(
-                    insert(JOB_ERRORS),
-                    [
-                        {
-                            "job_id": job_id,
-                            "row": e.row,
-                            "field": e.field[:200],
-                            "reason_zh": e.reason_zh[:500],
-                            "reason_en": e.reason_en[:500],
-                        }
-                        for e in rejected
-                    ],
-                )
-                rejected.clear()
-            session.execute(
-                update(JOBS)
-                .where(JOBS.c.id == job_id)
-                .values(bytes_read=bytes_read, **_counts(report))
-            )
-            session.execute(
-                update(JOBS)
-                .where(JOBS.c.worker == _this_worker(), JOBS.c.status.in_(UNFINISHED))
-                .values(heartbeat_at=datetime.now(UTC))
-            )
 
     def _set(self, job_id: str, **values: object) -> None:
         with self.sessions() as session, session.begin():
@@ -232,6 +220,37 @@ class ImportJobs:
 
     def _file(self, job_id: str) -> Path:
         return self.spool / f"{job_id}.upload"
+
+
+def _record(
+    session: Session, job_id: str, report: ImportReport, bytes_read: int, rejected: list[RowError]
+) -> None:
+    """The job's counts and progress, the rows rejected since the last call, and the
+    heartbeat of this worker's unfinished jobs, in ``session``'s transaction (the
+    batch's: see ``run_import``'s ``record``)."""
+    if rejected:
+        session.execute(
+            insert(JOB_ERRORS),
+            [
+                {
+                    "job_id": job_id,
+                    "row": e.row,
+                    "field": e.field[:200],
+                    "reason_zh": e.reason_zh[:500],
+                    "reason_en": e.reason_en[:500],
+                }
+                for e in rejected
+            ],
+        )
+        rejected.clear()
+    session.execute(
+        update(JOBS).where(JOBS.c.id == job_id).values(bytes_read=bytes_read, **_counts(report))
+    )
+    session.execute(
+        update(JOBS)
+        .where(JOBS.c.worker == _this_worker(), JOBS.c.status.in_(UNFINISHED))
+        .values(heartbeat_at=datetime.now(UTC))
+    )
 
 
 def _this_worker() -> str:
