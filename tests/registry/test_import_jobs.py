@@ -7,7 +7,7 @@ import csv
 import io
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,10 +30,10 @@ from tests.waiting import wait_until
 
 
 @pytest.fixture
-def registry(db_url: str, tmp_path: Path) -> Iterator[Registry]:
+def registry(service_db: Callable[[str], str], tmp_path: Path) -> Iterator[Registry]:
     settings = RegistrySettings(
         environment="test",
-        database_url=db_url,
+        database_url=service_db("registry"),
         data_dir=tmp_path / "data",
         run_relay=False,
         run_consumers=False,

@@ -4,7 +4,7 @@ applied through its own inbox handlers (no broker; tests/integration covers the 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -61,9 +61,9 @@ class Scoring:
 
 
 @pytest.fixture
-def scoring(db_url: str) -> Iterator[Scoring]:
+def scoring(service_db: Callable[[str], str]) -> Iterator[Scoring]:
     settings = ScoringSettings(
-        environment="test", database_url=db_url, run_relay=False, run_consumers=False
+        environment="test", database_url=service_db("scoring"), run_relay=False, run_consumers=False
     )
     with TestClient(build_app(settings)) as client:
         yield Scoring(client, settings)
