@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -25,6 +25,7 @@ from shared.events import (
     EventData,
 )
 from shared.runtime import ServiceRuntime
+from shared.workdays import china_today
 
 REFERENCE_DAY = date(2026, 11, 1)
 
@@ -118,6 +119,18 @@ def events_of(folder: Path) -> list[EventData]:
     for line in (folder / "records.jsonl").read_bytes().splitlines():
         out.append(CreditRecordEvent(**orjson.loads(line)))
     return out
+
+
+@pytest.fixture
+def today() -> date:
+    """China's date when the test starts. A module's constant was taken at collection,
+    which a long run can carry past midnight (Beijing time) before the test runs."""
+    return china_today()
+
+
+@pytest.fixture
+def days_ago(today: date) -> Callable[[int], date]:
+    return lambda n: today - timedelta(days=n)
 
 
 @pytest.fixture
