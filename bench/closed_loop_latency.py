@@ -23,11 +23,9 @@ import time
 import uuid
 from collections.abc import Callable
 from contextlib import ExitStack
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import orjson
 from fastapi.testclient import TestClient
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from sqlalchemy import select
@@ -36,6 +34,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import OUT, bench_arguments, fresh_store  # noqa: E402
+from deploy.closed_loop import (  # noqa: E402
+    class_change_announced,
+    classes_tail,
+    serious_penalty,
+    young_small_firm,
+)
 from deploy.tansu import tansu_broker  # noqa: E402
 from services.registry.app import build_app as build_registry  # noqa: E402
 from services.registry.settings import RegistrySettings  # noqa: E402
@@ -45,7 +49,7 @@ from services.scoring.settings import ScoringSettings  # noqa: E402
 from shared import kafka as transport  # noqa: E402
 from shared.auth import mint_token  # noqa: E402
 from shared.credit_code import make_uscc  # noqa: E402
-from shared.events import ALL_TOPICS, TOPIC_CLASSES  # noqa: E402
+from shared.events import ALL_TOPICS  # noqa: E402
 from shared.workdays import china_today  # noqa: E402
 
 WAIT_S = 120.0  # a round that takes longer than this is reported as a failure
@@ -92,41 +96,16 @@ def one_round(
 ) -> float:
     code = make_uscc("9", "1", "140502", f"BL{i:06d}")
     today = china_today()
-    r = registry.post(
-        "/v1/entities",
-        headers=auth,
-        json={
-            "code": code,
-            "entity_type": "enterprise",
-            "name": f"晋城市城区闭环基准{i}有限公司",
-            "region_code": "140502",
-            "industry_code": "5261",
-            "registered_on": (today - timedelta(days=4 * 365)).isoformat(),
-            "registered_capital": "20",
-            "address": f"山西省晋城市城区闭环路{i}号",
-            "legal_representative": f"基准{i}",
-        },
-    )
+    r = registry.post("/v1/entities", headers=auth, json=young_small_firm(code, i, today))
     r.raise_for_status()
     first = until(lambda: class_of(scoring, code), f"a first class for {code}")
     if first != "A":
         raise RuntimeError(f"{code} starts as {first}, not A: the round measures nothing")
     drain(tail)
     posted = time.monotonic()
-    r = registry.post(
-        "/v1/records",
-        headers=auth,
-        json={
-            "record_id": f"PEN-BENCH-{i}-{uuid.uuid4().hex[:6]}",
-            "code": code,
-            "kind": "penalty",
-            "occurred_on": today.isoformat(),
-            "source_department": "晋城市市场监督管理局",
-            "payload": {"amount": 80000, "severity": "serious"},
-        },
-    )
-    r.raise_for_status()
-    until(lambda: announced_change(tail, code), f"the class event of {code}")
+    penalty = serious_penalty(code, f"PEN-BENCH-{i}-{uuid.uuid4().hex[:6]}", today)
+    registry.post("/v1/records", headers=auth, json=penalty).raise_for_status()
+    until(lambda: class_change_announced(tail, code, timeout_ms=10), f"the class event of {code}")
     return time.monotonic() - posted
 
 
@@ -146,29 +125,10 @@ def class_of(scoring: TestClient, code: str) -> str | None:
         ).scalar_one_or_none()
 
 
-def classes_tail(bootstrap: str) -> KafkaConsumer:
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    partitions = [TopicPartition(TOPIC_CLASSES, p) for p in range(transport.DEFAULT_PARTITIONS)]
-    consumer.assign(partitions)
-    consumer.seek_to_end(*partitions)
-    for tp in partitions:
-        consumer.position(tp)  # resolve the end now, before an event can arrive
-    return consumer
-
-
 def drain(tail: KafkaConsumer) -> None:
     """Read what is on scoring.classes so far (the first assignments)."""
     while tail.poll(timeout_ms=100):
         pass
-
-
-def announced_change(tail: KafkaConsumer, code: str) -> bool:
-    for records in tail.poll(timeout_ms=10).values():
-        for rec in records:
-            data = orjson.loads(rec.value)["data"]
-            if data["code"] == code and data["risk_class"] != "A":
-                return True
-    return False
 
 
 def broker_hop_ms(bootstrap: str, messages: int = 20) -> float:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -64,11 +65,11 @@ def service_db(
     head, copied from the session's template (SQLite: the file; PostgreSQL: CREATE
     DATABASE … TEMPLATE). Each call is a store of its own."""
     with ExitStack() as stack:
-        made = iter(range(1_000))
+        copies = itertools.count()
 
         def copy(service: str) -> str:
             if store_kind == "sqlite":
-                to = tmp_path / f"{service}-{next(made)}.sqlite3"
+                to = tmp_path / f"{service}-{next(copies)}.sqlite3"
                 return store_templates.sqlite_copy(service, to)
             template = store_templates.postgresql_template(service)
             return stack.enter_context(scratch_database(template=template, drops=database_drops))
