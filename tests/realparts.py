@@ -78,8 +78,10 @@ def migrate(service: str, url: str) -> None:
 
 
 class StoreTemplates:
-    """Each service's store migrated once per session and store kind, for tests to copy:
-    running every migration per test cost a PostgreSQL case about 0.4 s of its set-up."""
+    """Each service's store migrated once per session and store kind, for tests to copy.
+    Measured, alternating on the busy two-core machine: a scoring test's store, app start
+    and stop took 2.84 s with every migration run into an empty PostgreSQL database and
+    1.61 s as a template copy (median of 8); on SQLite 0.55 s and 0.11 s."""
 
     def __init__(self, folder: Path, stack: ExitStack) -> None:
         self._folder = folder
