@@ -178,7 +178,7 @@ class ServiceRuntime:
             self.ensure_topics(wait_s=CONNECT_WAIT_S)
             kc = transport.make_consumer(
                 s.kafka_bootstrap_servers,
-                group_id=f"{s.service_name}.{spec.name}",
+                group_id=f"{s.service_name}.{spec.name}{s.consumer_group_suffix}",
                 topics=all_topics_of(spec.handlers),
                 client_id=f"{s.service_name}-{spec.name}",
             )

@@ -38,6 +38,10 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     run_consumers: bool = Field(default=True, description="consume events inside the API process")
     run_relay: bool = Field(default=True, description="relay the outbox inside the API process")
+    consumer_group_suffix: str = Field(
+        default="",
+        description="appended to every consumer group id: tests give each test groups of its own",
+    )
     relay_batch_size: int = Field(
         default=5000, ge=1, le=50_000, description="outbox rows per Kafka batch"
     )

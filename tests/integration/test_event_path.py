@@ -7,10 +7,13 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
@@ -32,7 +35,7 @@ from shared.events import ALL_TOPICS, TOPIC_ENTITIES, EntitySnapshot, Envelope, 
 from shared.inbox import InboxConsumer
 from tests.registry.conftest import entity_code
 from tests.registry.test_import import write_csv
-from tests.waiting import wait_until
+from tests.waiting import wait_until, wait_while_progressing
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.kafka
@@ -44,14 +47,14 @@ def count(session_factory, table) -> int:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def sampling(db_url: str, kafka_bootstrap: str, tmp_path: Path) -> Iterator[TestClient]:
-    """Sampling with its consumers running against the real broker. Its store is the
-    parametrised one (SQLite or PostgreSQL); the registry gets a SQLite file of its own."""
-    transport.ensure_topics(kafka_bootstrap, ALL_TOPICS)
+def sampling(service_db: Callable[[str], str], broker: str) -> Iterator[TestClient]:
+    """Sampling with its consumers running against a broker of this test's own. Its store
+    is of the parametrised kind (SQLite or PostgreSQL)."""
+    transport.ensure_topics(broker, ALL_TOPICS)
     settings = SamplingSettings(
         environment="test",
-        database_url=db_url,
-        kafka_bootstrap_servers=kafka_bootstrap,
+        database_url=service_db("sampling"),
+        kafka_bootstrap_servers=broker,
         run_relay=False,
         run_consumers=True,
     )
@@ -64,12 +67,12 @@ def projection(client: TestClient) -> Table:
 
 
 def test_entity_created_in_registry_appears_in_sampling_projection(
-    sampling: TestClient, kafka_bootstrap: str, tmp_path: Path
+    sampling: TestClient, broker: str, tmp_path: Path
 ) -> None:
     settings = RegistrySettings(
         environment="test",
         database_url=f"sqlite:///{tmp_path / 'registry.sqlite3'}",
-        kafka_bootstrap_servers=kafka_bootstrap,
+        kafka_bootstrap_servers=broker,
         run_relay=True,
         run_consumers=False,
     )
@@ -120,7 +123,7 @@ def test_entity_created_in_registry_appears_in_sampling_projection(
     assert r.status_code == 200 and r.json()["version"] == 2
 
 
-def test_redelivered_event_is_applied_once(db_url: str, kafka_bootstrap: str) -> None:
+def test_redelivered_event_is_applied_once(db_url: str, broker: str) -> None:
     """Consumer A applies a batch and dies before committing its offsets; consumer B of the
     same group gets the same messages again, and a producer retry duplicated one on the
     topic too. Every event's effect must exist exactly once."""
@@ -139,7 +142,7 @@ def test_redelivered_event_is_applied_once(db_url: str, kafka_bootstrap: str) ->
     engine = make_engine(db_url)
     metadata.create_all(engine)
     sessions = make_sessionmaker(engine)
-    transport.ensure_topics(kafka_bootstrap, [TOPIC_ENTITIES])
+    transport.ensure_topics(broker, [TOPIC_ENTITIES])
 
     def record_effect(session: Session, envelope: Envelope, _data: EventData) -> None:
         session.execute(insert(effects).values(event_id=envelope.id))
@@ -158,7 +161,7 @@ def test_redelivered_event_is_applied_once(db_url: str, kafka_bootstrap: str) ->
         for i in range(5)
     ]
     envelopes = [s.envelope("test") for s in snapshots]
-    producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    producer = KafkaProducer(bootstrap_servers=broker, acks="all")
     for env in [*envelopes, envelopes[2]]:  # the last one: a producer-side duplicate
         producer.send(TOPIC_ENTITIES, key=env.subject.encode(), value=env.to_bytes()).get(
             timeout=30
@@ -169,7 +172,7 @@ def test_redelivered_event_is_applied_once(db_url: str, kafka_bootstrap: str) ->
 
     def consumer() -> InboxConsumer:
         kc = transport.make_consumer(
-            kafka_bootstrap, group_id=group, topics=[TOPIC_ENTITIES], client_id=group
+            broker, group_id=group, topics=[TOPIC_ENTITIES], client_id=group
         )
         return InboxConsumer(
             name="probe",
@@ -211,44 +214,59 @@ def test_redelivered_event_is_applied_once(db_url: str, kafka_bootstrap: str) ->
     engine.dispose()
 
 
-def _broker_count_at_least(bootstrap: str, topic: str) -> int:
-    """A lower bound of the messages on ``topic``, cheap enough to poll: the sum of its
-    partitions' end offsets. The local broker (Tansu, memory storage) reports the last
-    batch's base offset + 1 as a partition's end, not the offset after its last record
-    (measured: 500 records sent as one batch, end offset 1), so this undercounts."""
-    kc = KafkaConsumer(bootstrap_servers=bootstrap)
-    parts = [TopicPartition(topic, p) for p in kc.partitions_for_topic(topic) or ()]
-    total = sum(kc.end_offsets(parts).values())
-    kc.close()
-    return total
+class TopicReader:
+    """One reader of a topic for the whole test: its end offsets, cheap enough to poll,
+    and its messages' event ids up to the end offsets taken when asked."""
 
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self.consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        self.partitions = [
+            TopicPartition(topic, p) for p in self.consumer.partitions_for_topic(topic) or ()
+        ]
+        self.consumer.assign(self.partitions)
 
-def _copies_on_broker(bootstrap: str, topic: str, event_ids: set[str] | None = None) -> int:
-    """How many messages on ``topic`` carry one of ``event_ids`` (None: how many there
-    are), read from the start: exact where end offsets are not. Reads until the topic is
-    quiet for two seconds, so call it when nothing is publishing."""
-    kc = KafkaConsumer(
-        bootstrap_servers=bootstrap, auto_offset_reset="earliest", consumer_timeout_ms=2000
-    )
-    kc.assign([TopicPartition(topic, p) for p in kc.partitions_for_topic(topic) or ()])
-    if event_ids is None:
-        copies = sum(1 for _ in kc)
-    else:
-        copies = sum(Envelope.model_validate_json(m.value).id in event_ids for m in kc)
-    kc.close()
-    return copies
+    def end_total(self) -> int:
+        """A lower bound of the messages on the topic, to time things by: the local broker
+        (Tansu, memory storage) reports a partition's end as its last batch's base offset
+        + 1, not the offset after its last record (measured: 500 records sent as one
+        batch, end offset 1)."""
+        return sum(self.consumer.end_offsets(self.partitions).values())
+
+    def event_ids(self, stall: float = 60) -> Counter[str]:
+        """How many copies of each event id the topic holds, read from the start up to the
+        end offsets taken now: exact, as a fetch returns the last batch whole."""
+        ends = self.consumer.end_offsets(self.partitions)
+        self.consumer.seek_to_beginning(*self.partitions)
+        copies: Counter[str] = Counter()
+        behind = [tp for tp in self.partitions if ends[tp] > 0]
+        moved = time.monotonic()
+        while behind:
+            for records in self.consumer.poll(timeout_ms=500).values():
+                copies.update(orjson.loads(r.value)["id"] for r in records)
+                moved = time.monotonic()
+            behind = [tp for tp in behind if self.consumer.position(tp) < ends[tp]]
+            assert time.monotonic() - moved < stall, f"no message for {stall:.0f}s, {behind}"
+        return copies
+
+    def close(self) -> None:
+        self.consumer.close()
 
 
 def test_relay_killed_mid_batch_loses_and_duplicates_nothing(
-    sampling: TestClient, kafka_bootstrap: str, tmp_path: Path
+    service_db: Callable[[str], str], sampling: TestClient, broker: str, tmp_path: Path
 ) -> None:
-    n = 30_000
-    registry_db = f"sqlite:///{tmp_path / 'registry.sqlite3'}"
-    settings = RegistrySettings(
-        environment="test", database_url=registry_db, kafka_bootstrap_servers=kafka_bootstrap
+    """The relay is stopped (SIGSTOP) while a batch is on the broker but not yet marked
+    sent in the store, that is checked, and it is killed there (SIGKILL): the restarted
+    relay publishes that batch again, and the consumer skips the second copies. The
+    registry's store is of the parametrised kind, so PostgreSQL's claim (rows marked in
+    the statement that picks them, committed after the publish) is killed too."""
+    n = 10_000  # ten relay batches: nine chances to stop it inside one
+    registry_db = service_db("registry")
+    runtime = registry_runtime(
+        RegistrySettings(
+            environment="test", database_url=registry_db, kafka_bootstrap_servers=broker
+        )
     )
-    runtime = registry_runtime(settings)
-    runtime.migrate()
     csv_path = tmp_path / "entities.csv"
     write_csv(csv_path, n)
     with csv_path.open("rb") as f:
@@ -256,111 +274,115 @@ def test_relay_killed_mid_batch_loses_and_duplicates_nothing(
     entities = count(runtime.sessions, Entity.__table__)
     events = count(runtime.sessions, registry_outbox)
     assert entities == report.created == events
-
-    env = {
-        **os.environ,
-        "REGISTRY_DATABASE_URL": registry_db,
-        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-        "REGISTRY_RELAY_BATCH_SIZE": "2000",
-        "REGISTRY_LOG_LEVEL": "WARNING",
-    }
-    before = _copies_on_broker(kafka_bootstrap, TOPIC_ENTITIES)  # earlier tests' messages
     with runtime.sessions() as s:
         outbox_ids = set(s.execute(select(registry_outbox.c.event_id)).scalars())
+
+    def marked_sent() -> set[str]:
+        with runtime.sessions() as s:
+            query = select(registry_outbox.c.event_id).where(registry_outbox.c.sent_at.is_not(None))
+            return set(s.execute(query).scalars())
+
+    def sent_in_store() -> int:
+        with runtime.sessions() as s:
+            return events - runtime.outbox.backlog(s)
 
     def duplicates_skipped() -> float:
         labels = {"consumer": "entities", "outcome": "duplicate"}
         return REGISTRY.get_sample_value("sampling_events_consumed_total", labels) or 0.0
 
     duplicates_before = duplicates_skipped()
+    env = {
+        **os.environ,
+        "REGISTRY_DATABASE_URL": registry_db,
+        "KAFKA_BOOTSTRAP_SERVERS": broker,
+        "REGISTRY_RELAY_BATCH_SIZE": "1000",
+        "REGISTRY_LOG_LEVEL": "WARNING",
+    }
+    topic = TopicReader(broker, TOPIC_ENTITIES)
+    relay = subprocess.Popen(
+        [sys.executable, "-m", "services.registry", "relay"], cwd=ROOT, env=env
+    )
 
-    def sent_in_store() -> int:
-        with runtime.sessions() as s:
-            return events - runtime.outbox.backlog(s)
+    def relay_gone() -> str | None:
+        code = relay.poll()
+        return None if code is None else f"the relay exited with {code}"
 
-    def start_relay() -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
+    def relay_drained_first() -> str | None:
+        if sent_in_store() == events:
+            return "the relay drained the outbox before a stop caught it mid-batch"
+        return relay_gone()
+
+    try:
+        while True:
+            wait_while_progressing(
+                lambda: topic.end_total() > sent_in_store() > 0,
+                progress=lambda: (topic.end_total(), sent_in_store()),
+                stall=60,
+                alive=relay_drained_first,
+                interval=0.01,
+                what="the relay to have published past what it marked sent",
+            )
+            relay.send_signal(signal.SIGSTOP)
+            # Frozen: nothing it holds moves, so the broker and the store can be compared.
+            marked = marked_sent()
+            on_broker = topic.event_ids()
+            published_unmarked = set(on_broker) - marked
+            if published_unmarked:
+                break
+            relay.send_signal(signal.SIGCONT)  # it had just marked the batch: try the next
+        relay.send_signal(signal.SIGKILL)
+        relay.wait(timeout=30)
+        marked = marked_sent()
+        on_broker = topic.event_ids()  # end offsets taken after the kill
+        published_unmarked = set(on_broker) - marked
+        assert published_unmarked and marked < outbox_ids
+        assert all(on_broker[i] == 1 for i in marked)  # a row is marked after its publish
+
+        relay = subprocess.Popen(
             [sys.executable, "-m", "services.registry", "relay"], cwd=ROOT, env=env
         )
-
-    def copies_on_broker() -> int:
-        return _copies_on_broker(kafka_bootstrap, TOPIC_ENTITIES, outbox_ids)
-
-    relay = start_relay()
-    try:
-        # Kill while a batch is on the broker but not yet marked sent in the store. The
-        # end offsets only time the kill (they undercount, so the relay has published at
-        # least that many); once it is dead, the copies on the broker are counted
-        # exactly, and a kill that missed the window is tried again.
-        for _attempt in range(5):
-            wait_until(
-                lambda: (
-                    _broker_count_at_least(kafka_bootstrap, TOPIC_ENTITIES) - before
-                    > sent_in_store()
-                    > 0
-                ),
-                timeout=120,
-                interval=0.01,
-                what="the relay to be mid-batch",
-            )
-            relay.send_signal(signal.SIGKILL)
-            relay.wait(timeout=10)
-            published_at_kill = copies_on_broker()
-            if published_at_kill > sent_in_store():
-                break
-            relay = start_relay()
-        else:
-            pytest.fail("could not kill the relay between publishing a batch and marking it")
-        unsent_at_kill = events - sent_in_store()
-        assert 0 < unsent_at_kill < events
-        published_unmarked = published_at_kill - sent_in_store()
-
-        relay = start_relay()
-        wait_until(
+        wait_while_progressing(
             lambda: sent_in_store() == events,
-            timeout=180,
+            progress=sent_in_store,
+            stall=60,
+            alive=relay_gone,
             what="the restarted relay to drain the outbox",
         )
     finally:
-        relay.terminate()
-        relay.wait(timeout=20)
-
-    # At least once: the restarted relay published the unmarked batch again, so the
-    # broker holds every event, and those twice.
-    assert copies_on_broker() == events + published_unmarked
+        relay.kill()
+        relay.wait(timeout=30)
+    # At least once: the restarted relay published every row unmarked at the kill, so the
+    # broker holds every event, those published before the kill twice and no other twice.
+    assert topic.event_ids() == {i: 2 if i in published_unmarked else 1 for i in outbox_ids}
+    topic.close()
 
     table = projection(sampling)
-    sampling_sessions = sampling.app.state.runtime.sessions  # type: ignore[attr-defined]
-    inbox = sampling.app.state.runtime.inbox_table  # type: ignore[attr-defined]
-    with runtime.sessions() as s:
-        registry_codes = set(s.execute(select(Entity.code)).scalars())
+    sampling_runtime = sampling.app.state.runtime  # type: ignore[attr-defined]
+    inbox = sampling_runtime.inbox_table
 
-    def projected_codes() -> set[str]:
-        with sampling_sessions() as s:
-            return set(s.execute(select(table.c.code)).scalars()) & registry_codes
+    def projected() -> int:
+        return count(sampling_runtime.sessions, table)
 
-    wait_until(
-        lambda: projected_codes() == registry_codes,
-        timeout=180,
+    wait_while_progressing(
+        lambda: projected() == entities,
+        progress=projected,
+        stall=60,
         what="every entity in the sampling projection",
     )
     # Exactly once: the consumer received the second copies and skipped each of them.
-    wait_until(
-        lambda: duplicates_skipped() - duplicates_before >= published_unmarked,
-        timeout=120,
-        what="the consumer to skip the redelivered copies",
+    wait_while_progressing(
+        lambda: duplicates_skipped() - duplicates_before >= len(published_unmarked),
+        progress=duplicates_skipped,
+        stall=60,
+        what="the consumer to skip the second copies",
     )
-    with sampling_sessions() as s:
-        applied = [
-            i
-            for i in s.execute(
-                select(inbox.c.event_id).where(inbox.c.consumer == "entities")
-            ).scalars()
-            if i in outbox_ids
-        ]
-    assert len(registry_codes) == entities  # store
-    assert len(outbox_ids) == events  # outbox
-    assert (
-        len(applied) == len(set(applied)) == events
-    )  # projection: each event applied exactly once
+    with runtime.sessions() as s:
+        registry_codes = set(s.execute(select(Entity.code)).scalars())
+    with sampling_runtime.sessions() as s:
+        applied = list(
+            s.execute(select(inbox.c.event_id).where(inbox.c.consumer == "entities")).scalars()
+        )
+        versions = set(s.execute(select(table.c.code, table.c.version)).all())
+    assert sorted(applied) == sorted(outbox_ids)  # each event applied once
+    assert versions == {(code, 1) for code in registry_codes}
     runtime.stop()

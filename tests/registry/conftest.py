@@ -39,9 +39,12 @@ class Registry:
 
 
 @pytest.fixture
-def registry(db_url: str) -> Iterator[Registry]:
+def registry(service_db: Callable[[str], str]) -> Iterator[Registry]:
     settings = RegistrySettings(
-        environment="test", database_url=db_url, run_relay=False, run_consumers=False
+        environment="test",
+        database_url=service_db("registry"),
+        run_relay=False,
+        run_consumers=False,
     )
     with TestClient(build_app(settings)) as client:
         yield Registry(client, settings)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import insert, select
 
 from services.registry.app import build_app
+from services.registry.imports.importer import DEFAULT_BATCH_SIZE
 from services.registry.imports.jobs import HOST, JOBS, ImportJobs
 from services.registry.settings import RegistrySettings
 from shared.auth import Principal, Role
@@ -32,10 +34,10 @@ from tests.waiting import wait_until
 
 
 @pytest.fixture
-def registry(db_url: str, tmp_path: Path) -> Iterator[Registry]:
+def registry(service_db: Callable[[str], str], tmp_path: Path) -> Iterator[Registry]:
     settings = RegistrySettings(
         environment="test",
-        database_url=db_url,
+        database_url=service_db("registry"),
         data_dir=tmp_path / "data",
         run_relay=False,
         run_consumers=False,
@@ -54,29 +56,46 @@ def submit(registry: Registry, path: Path, kind: str = "entities", region: str =
         )
 
 
-def finished(registry: Registry, url: str) -> dict[str, Any]:
-    def job() -> dict[str, Any]:
-        return registry.client.get(url, headers=registry.headers()).json()
+def watched(registry: Registry, url: str) -> list[dict[str, Any]]:
+    """Every state of the job seen while polling it, up to its end."""
+    seen: list[dict[str, Any]] = []
 
-    wait_until(lambda: job()["status"] in ("done", "failed"), timeout=120, what="the job")
-    return job()
+    def ended() -> bool:
+        seen.append(registry.client.get(url, headers=registry.headers()).json())
+        return seen[-1]["status"] in ("done", "failed")
+
+    wait_until(ended, timeout=300, interval=0.02, what="the job")
+    return seen
+
+
+def finished(registry: Registry, url: str) -> dict[str, Any]:
+    return watched(registry, url)[-1]
 
 
 def test_a_job_imports_in_the_background_and_reports_every_rejected_row(
     registry: Registry, tmp_path: Path
 ) -> None:
     path = tmp_path / "entities.csv"
-    write_csv(path, 10_000)
+    rows = 2 * DEFAULT_BATCH_SIZE + 1_000  # three batches, so progress shows between them
+    write_csv(path, rows)
 
     r = submit(registry, path)
 
     assert r.status_code == 202, r.text
     assert r.json()["status"] in ("queued", "running", "done")
     assert r.headers["Location"] == f"/v1/import-jobs/{r.json()['id']}"
-    job = finished(registry, r.headers["Location"])
+    states = watched(registry, r.headers["Location"])
+    job = states[-1]
     assert job["status"] == "done" and job["progress"] == 1.0
-    assert (job["rows"], job["created"], job["rejected"]) == (10_000, 9_990, 10)
-    assert entity_count(registry) == 9_990
+    assert (job["rows"], job["created"], job["rejected"]) == (rows, rows - 10, 10)
+    assert entity_count(registry) == rows - 10
+    # Counts and progress move batch by batch, never back: a state after the first batch
+    # and before the last one was seen, with the batches so far created.
+    between = [s for s in states if s["status"] == "running" and 0 < s["progress"] < 1]
+    assert {s["created"] for s in between} & {DEFAULT_BATCH_SIZE, 2 * DEFAULT_BATCH_SIZE}
+    for earlier, later in itertools.pairwise(states):
+        assert earlier["progress"] <= later["progress"]
+        assert earlier["created"] <= later["created"]
 
     download = registry.client.get(job["errors_url"], headers=registry.headers())
     assert download.status_code == 200
@@ -89,7 +108,7 @@ def test_a_job_imports_in_the_background_and_reports_every_rejected_row(
     }
 
     again = finished(registry, submit(registry, path).headers["Location"])
-    assert (again["created"], again["unchanged"], again["rejected"]) == (0, 9_990, 10)
+    assert (again["created"], again["unchanged"], again["rejected"]) == (0, rows - 10, 10)
 
 
 def test_jobs_are_seen_only_within_the_jurisdiction(registry: Registry, tmp_path: Path) -> None:
@@ -185,7 +204,7 @@ def test_bad_submissions_name_the_field(registry: Registry, tmp_path: Path) -> N
 
 
 def test_jobs_without_a_worker_are_failed_and_others_are_left_running(
-    db_url: str, tmp_path: Path
+    service_db: Callable[[str], str], tmp_path: Path
 ) -> None:
     """At its start a registry fails the unfinished jobs nobody will finish: those of a
     process of this host that is gone, and those of any host not touched for long (a
@@ -201,10 +220,10 @@ def test_jobs_without_a_worker_are_failed_and_others_are_left_running(
         "other-host": ("another-host:1", now),
     }
     settings = RegistrySettings(
-        environment="test", database_url=db_url, data_dir=tmp_path, run_relay=False
+        environment="test", database_url=service_db("registry"), data_dir=tmp_path, run_relay=False
     )
     try:
-        with TestClient(build_app(settings)) as client:  # migrates the store
+        with TestClient(build_app(settings)) as client:
             runtime = client.app.state.runtime  # type: ignore[attr-defined]
             with runtime.sessions() as s, s.begin():
                 for job_id, (worker, heartbeat) in jobs.items():

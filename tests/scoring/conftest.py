@@ -4,9 +4,9 @@ applied through its own inbox handlers (no broker; tests/integration covers the 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -25,6 +25,7 @@ from shared.events import (
     EventData,
 )
 from shared.runtime import ServiceRuntime
+from shared.workdays import china_today
 
 REFERENCE_DAY = date(2026, 11, 1)
 
@@ -61,9 +62,9 @@ class Scoring:
 
 
 @pytest.fixture
-def scoring(db_url: str) -> Iterator[Scoring]:
+def scoring(service_db: Callable[[str], str]) -> Iterator[Scoring]:
     settings = ScoringSettings(
-        environment="test", database_url=db_url, run_relay=False, run_consumers=False
+        environment="test", database_url=service_db("scoring"), run_relay=False, run_consumers=False
     )
     with TestClient(build_app(settings)) as client:
         yield Scoring(client, settings)
@@ -118,6 +119,18 @@ def events_of(folder: Path) -> list[EventData]:
     for line in (folder / "records.jsonl").read_bytes().splitlines():
         out.append(CreditRecordEvent(**orjson.loads(line)))
     return out
+
+
+@pytest.fixture
+def today() -> date:
+    """China's date when the test starts. A module's constant was taken at collection,
+    which a long run can carry past midnight (Beijing time) before the test runs."""
+    return china_today()
+
+
+@pytest.fixture
+def days_ago(today: date) -> Callable[[int], date]:
+    return lambda n: today - timedelta(days=n)
 
 
 @pytest.fixture

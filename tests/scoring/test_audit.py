@@ -8,6 +8,7 @@ import hashlib
 import sys
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 
 import orjson
 import pytest
@@ -19,7 +20,8 @@ from services.scoring.audit.schemas import VerifyReport
 from services.scoring.models import audit_log
 from shared.auth import Principal, Role
 from shared.db import transaction
-from tests.scoring.conftest import Scoring
+from tests.scoring.conftest import Scoring, entity
+from tests.waiting import wait_until
 
 OFFICER = Principal(subject="officer-1", role=Role.CREDIT_OFFICER, region="140000")
 
@@ -115,13 +117,18 @@ def test_an_edited_row_fails_verification(scoring: Scoring) -> None:
     assert report.reason_zh
 
 
-def test_an_edited_details_or_time_fails_verification(scoring: Scoring) -> None:
+@pytest.mark.parametrize("column", ["details", "at"])
+def test_an_edited_details_or_time_fails_verification(scoring: Scoring, column: str) -> None:
     append(scoring, 3)
+    stored = rows(scoring)[1]
+    edited = {"details": '{"i":99}', "at": stored.at - timedelta(days=1)}[column]
     tamper(
         scoring,
-        lambda: update(audit_log).where(audit_log.c.seq == 2).values(details='{"i":99}'),
+        lambda: update(audit_log).where(audit_log.c.seq == 2).values({column: edited}),
     )
-    assert verify(scoring).first_bad_seq == 2
+    assert getattr(rows(scoring)[1], column) == edited  # the edit is in the store
+    report = verify(scoring)
+    assert not report.ok and report.first_bad_seq == 2
 
 
 def test_an_edited_and_rehashed_row_breaks_the_next_link(scoring: Scoring) -> None:
@@ -302,3 +309,68 @@ def test_postgres_trigger_makes_the_table_append_only(scoring: Scoring) -> None:
             tamper(scoring, lambda s=statement: s, as_owner=False)
     append(scoring, 1)  # appending still works
     assert verify(scoring).ok and verify(scoring).rows == 3
+
+
+def trail(scoring: Scoring) -> list[tuple[str, str, str, dict]]:
+    """(action, target, actor, details) of every audit row, oldest first."""
+    return [(r.action, r.target, r.actor, orjson.loads(r.details)) for r in rows(scoring)]
+
+
+def test_reads_of_a_class_and_its_history_are_audited(scoring: Scoring) -> None:
+    e = entity(1)
+    scoring.apply(e)
+    h = scoring.headers()
+    assert scoring.client.get(f"/v1/classes/{e.code}", headers=h).status_code == 200
+    assert scoring.client.get(f"/v1/classes/{e.code}/history", headers=h).status_code == 200
+    assert trail(scoring) == [
+        ("read_class", e.code, "officer-1", {"jurisdiction": "140000"}),
+        ("read_class_history", e.code, "officer-1", {"jurisdiction": "140000"}),
+    ]
+    assert verify(scoring).ok
+
+
+def test_model_changes_and_activations_are_audited(scoring: Scoring) -> None:
+    h = scoring.headers()
+    spec = scoring.client.get("/v1/models/general", headers=h).json()["spec"]
+    spec["cutoffs"]["D"] += 5
+    body = {"base_version": 1, "note": "上调D类分数线", "spec": spec}
+    assert scoring.client.put("/v1/models/general", json=body, headers=h).status_code == 200
+    back = {"version": 1, "note": "回退"}
+    assert (
+        scoring.client.post("/v1/models/general/activate", json=back, headers=h).status_code == 200
+    )
+    province = {"jurisdiction": "140000"}
+    assert trail(scoring) == [
+        (
+            "change_model",
+            "general",
+            "officer-1",
+            {"from_version": 1, "to_version": 2, "note": "上调D类分数线"} | province,
+        ),
+        (
+            "activate_model",
+            "general",
+            "officer-1",
+            {"from_version": 2, "to_version": 1, "note": "回退"} | province,
+        ),
+    ]
+
+
+def test_the_start_of_a_monthly_run_is_audited(scoring: Scoring) -> None:
+    scoring.apply(entity(2))
+    h = scoring.headers()
+    body = {"month": "2026-10", "as_of": "2026-10-31"}
+    assert scoring.client.post("/v1/runs", json=body, headers=h).status_code == 202
+    wait_until(
+        lambda: [
+            r for r in scoring.client.get("/v1/runs", headers=h).json() if r["status"] == "finished"
+        ],
+        timeout=120,
+        what="the run to finish",
+    )
+    assert trail(scoring)[0] == (
+        "start_monthly_run",
+        "2026-10",
+        "officer-1",
+        {"as_of": "2026-10-31", "replace_newer": False, "jurisdiction": "140000"},
+    )

@@ -4,7 +4,6 @@ officers read classes within their jurisdiction with the points that explain the
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -15,6 +14,7 @@ from shared.auth import Role
 from shared.events import ClassChanged, InspectionResultEvent
 from shared.workdays import china_today
 from tests.scoring.conftest import Scoring, code_of, entity, record
+from tests.waiting import wait_until
 
 
 def class_events(scoring: Scoring, code: str) -> list[dict]:
@@ -193,11 +193,15 @@ def test_the_monthly_run_dates_a_class_for_everyone(scoring: Scoring):
         "/v1/runs", json={"month": "2026-10", "as_of": "2026-10-31"}, headers=scoring.headers()
     )
     assert r.status_code == 202, r.text
-    for _ in range(100):
-        runs = scoring.client.get("/v1/runs", headers=scoring.headers()).json()
-        if runs and runs[0]["status"] == "finished":
-            break
-        time.sleep(0.1)
+    runs = wait_until(
+        lambda: [
+            run
+            for run in scoring.client.get("/v1/runs", headers=scoring.headers()).json()
+            if run["month"] == "2026-10" and run["status"] == "finished"
+        ],
+        timeout=120,
+        what="the October run to finish (a failed run removes its row)",
+    )
     assert runs[0]["entities"] == 5 and sum(runs[0]["class_counts"].values()) == 5
     again = scoring.client.post("/v1/runs", json={"month": "2026-10"}, headers=scoring.headers())
     assert again.status_code == 409 and again.json()["error"]["field"] == "month"

@@ -48,6 +48,11 @@ def test_a_change_is_a_new_version_and_the_old_one_stays(scoring: Scoring):
         headers=scoring.headers(),
     )
     assert back.status_code == 200 and back.json()["version"] == 1
+    # Read again: version 1 is the active one, with its own cut-off.
+    active = general(scoring)
+    assert active["version"] == 1 and active["spec"]["cutoffs"]["D"] == spec["cutoffs"]["D"] - 5
+    versions = scoring.client.get("/v1/models/general/versions", headers=scoring.headers()).json()
+    assert [(v["version"], v["active"]) for v in versions] == [(1, True), (2, False)]
 
 
 def test_county_officers_may_read_but_not_change_models(scoring: Scoring):

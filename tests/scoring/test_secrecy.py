@@ -155,13 +155,20 @@ def test_no_class_or_score_in_log_lines(scoring: Scoring, caplog: pytest.LogCapt
     code = neighbours(scoring)
     caplog.set_level(logging.DEBUG)
     h = scoring.headers()
-    scoring.client.get("/v1/analysis/distribution", headers=h)
-    scoring.client.get("/v1/analysis/hotspots", params={"min_size": 1}, headers=h)
-    scoring.client.get("/v1/exports/classes", headers=h)
-    scoring.client.get(f"/v1/classes/{code}", headers=scoring.headers(region="140502"))
-    for rec in caplog.records:
-        if rec.levelno < logging.INFO:
-            continue
-        message = rec.getMessage()
+    for path, params in [
+        ("/v1/analysis/distribution", {}),
+        ("/v1/analysis/hotspots", {"min_size": 1}),
+        ("/v1/exports/classes", {}),
+        (f"/v1/classes/{code}/history", {}),
+    ]:
+        assert scoring.client.get(path, params=params, headers=h).status_code == 200, path
+    # A read that hands the class and the score out, by the entity's own county.
+    read = scoring.client.get(f"/v1/classes/{code}", headers=scoring.headers(region="140525"))
+    assert read.status_code == 200
+    assert (read.json()["risk_class"], read.json()["score"]) == ("D", SECRET_SCORE)
+    lines = [rec.getMessage() for rec in caplog.records if rec.levelno >= logging.INFO]
+    # The successful read was logged (the client logs each request), so it is checked too.
+    assert any(f"/v1/classes/{code} " in line for line in lines), lines
+    for message in lines:
         assert str(SECRET_SCORE) not in message, message
         assert "risk_class" not in message and "score" not in message.lower(), message

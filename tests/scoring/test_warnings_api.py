@@ -6,7 +6,7 @@ audit row, and no risk class or score anywhere in the answers or the INFO logs."
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import date, timedelta
 
 import orjson
 import pytest
@@ -15,10 +15,7 @@ from sqlalchemy import select
 from services.scoring.models import audit_log, outbox, warnings
 from shared.auth import Role
 from shared.events import RelationChanged, WarningChanged
-from shared.workdays import china_today
 from tests.scoring.conftest import Scoring, entity, record
-
-TODAY = china_today()
 
 
 @pytest.fixture(autouse=True)
@@ -29,13 +26,13 @@ def no_rule_failures(caplog: pytest.LogCaptureFixture):
     assert not [r for r in failures if r.levelno >= logging.ERROR]
 
 
-def all_zero(scoring: Scoring, i: int, region: str = "140502") -> str:
+def all_zero(scoring: Scoring, i: int, today: date, region: str = "140502") -> str:
     """An entity whose all-zero report raises one warning; returns its code."""
     e = entity(i, region)
     scoring.apply(
         e,
         record(
-            e.code, "annual_report", TODAY - timedelta(days=30), year=TODAY.year - 1, all_zero=True
+            e.code, "annual_report", today - timedelta(days=30), year=today.year - 1, all_zero=True
         ),
     )
     return e.code
@@ -61,15 +58,15 @@ def events_of(scoring: Scoring, warning_id: str) -> list[dict]:
 # lifecycle ----------------------------------------------------------------------------
 
 
-def test_raised_actioned_closed_with_one_event_each(scoring: Scoring):
-    code = all_zero(scoring, 1)
+def test_raised_actioned_closed_with_one_event_each(scoring: Scoring, today: date):
+    code = all_zero(scoring, 1, today)
     w = warning_of(scoring, code)
     assert (w["status"], w["rule_id"], w["rule_name"]) == (
         "raised",
         "all_zero_annual_report",
         "年报全零",
     )
-    assert w["summary"] == f"{TODAY.year - 1}年度年报数据全部为零"
+    assert w["summary"] == f"{today.year - 1}年度年报数据全部为零"
     url = f"/v1/warnings/{w['warning_id']}"
 
     acted = scoring.client.post(
@@ -108,8 +105,8 @@ def test_raised_actioned_closed_with_one_event_each(scoring: Scoring):
     assert {e["code"] for e in events} == {code}
 
 
-def test_invalid_transitions_are_refused_naming_the_field(scoring: Scoring):
-    w = warning_of(scoring, all_zero(scoring, 2))
+def test_invalid_transitions_are_refused_naming_the_field(scoring: Scoring, today: date):
+    w = warning_of(scoring, all_zero(scoring, 2, today))
     url = f"/v1/warnings/{w['warning_id']}"
     h = scoring.headers()
 
@@ -139,11 +136,11 @@ def test_invalid_transitions_are_refused_naming_the_field(scoring: Scoring):
     assert len(events_of(scoring, w["warning_id"])) == 3  # refusals emit nothing
 
 
-def test_a_repeated_trigger_while_open_does_nothing(scoring: Scoring):
-    code = all_zero(scoring, 3)
+def test_a_repeated_trigger_while_open_does_nothing(scoring: Scoring, today: date):
+    code = all_zero(scoring, 3, today)
     scoring.apply(
         record(
-            code, "annual_report", TODAY - timedelta(days=2), 1, year=TODAY.year - 1, all_zero=True
+            code, "annual_report", today - timedelta(days=2), 1, year=today.year - 1, all_zero=True
         )
     )
     with scoring.runtime.sessions() as s:
@@ -153,8 +150,8 @@ def test_a_repeated_trigger_while_open_does_nothing(scoring: Scoring):
         )
 
 
-def test_closed_warnings_come_back_only_on_new_evidence(scoring: Scoring):
-    code = all_zero(scoring, 4)
+def test_closed_warnings_come_back_only_on_new_evidence(scoring: Scoring, today: date):
+    code = all_zero(scoring, 4, today)
     w = warning_of(scoring, code)
     url, h = f"/v1/warnings/{w['warning_id']}", scoring.headers()
     scoring.client.post(url + "/action", json={"action": "提醒"}, headers=h)
@@ -162,7 +159,7 @@ def test_closed_warnings_come_back_only_on_new_evidence(scoring: Scoring):
     # the same report once more: already handled
     scoring.apply(
         record(
-            code, "annual_report", TODAY - timedelta(days=1), 5, year=TODAY.year - 1, all_zero=True
+            code, "annual_report", today - timedelta(days=1), 5, year=today.year - 1, all_zero=True
         )
     )
     assert (
@@ -172,23 +169,23 @@ def test_closed_warnings_come_back_only_on_new_evidence(scoring: Scoring):
         == []
     )
     # a new year's report, all zeros again: a new warning
-    scoring.apply(record(code, "annual_report", TODAY, 6, year=TODAY.year, all_zero=True))
+    scoring.apply(record(code, "annual_report", today, 6, year=today.year, all_zero=True))
     items = scoring.client.get(
         "/v1/warnings", params={"code": code, "status": "open"}, headers=h
     ).json()["items"]
-    assert [i["details"]["year"] for i in items] == [TODAY.year]
+    assert [i["details"]["year"] for i in items] == [today.year]
 
 
 # listing and jurisdiction ---------------------------------------------------------------
 
 
-def test_list_filters_and_keyset_pages_newest_first(scoring: Scoring):
+def test_list_filters_and_keyset_pages_newest_first(scoring: Scoring, today: date):
     codes = [
-        all_zero(scoring, 10 + i, region)
+        all_zero(scoring, 10 + i, today, region)
         for i, region in enumerate(["140502"] * 3 + ["140581"] * 2 + ["140105"])
     ]
     e = entity(20)
-    scoring.apply(e, *(record(e.code, "complaint", TODAY - timedelta(days=k), k) for k in range(3)))
+    scoring.apply(e, *(record(e.code, "complaint", today - timedelta(days=k), k) for k in range(3)))
     h = scoring.headers()
 
     seen, after = [], None
@@ -218,8 +215,8 @@ def test_list_filters_and_keyset_pages_newest_first(scoring: Scoring):
     assert r.status_code == 422 and r.json()["error"]["field"] == "rule"
 
 
-def test_a_county_officer_sees_and_acts_on_the_county_only(scoring: Scoring):
-    mine, theirs = all_zero(scoring, 30, "140502"), all_zero(scoring, 31, "140581")
+def test_a_county_officer_sees_and_acts_on_the_county_only(scoring: Scoring, today: date):
+    mine, theirs = all_zero(scoring, 30, today, "140502"), all_zero(scoring, 31, today, "140581")
     county = scoring.headers(region="140502")
     city = scoring.headers(region="140500")
     other_city = scoring.headers(region="140100")
@@ -271,9 +268,9 @@ def test_other_roles_may_not_see_warnings(scoring: Scoring):
     assert scoring.client.get("/v1/warnings").status_code == 401
 
 
-def test_peers_outside_the_jurisdiction_are_counted_not_named(scoring: Scoring):
+def test_peers_outside_the_jurisdiction_are_counted_not_named(scoring: Scoring, today: date):
     firms = [
-        entity(40 + i, region, legal_representative="钱某", registered_on=TODAY - timedelta(days=i))
+        entity(40 + i, region, legal_representative="钱某", registered_on=today - timedelta(days=i))
         for i, region in enumerate(["140502", "140502", "140581", "140581", "140581"])
     ]
     scoring.apply(*firms)
@@ -289,7 +286,7 @@ def test_peers_outside_the_jurisdiction_are_counted_not_named(scoring: Scoring):
 
 
 def test_no_class_or_score_in_answers_or_info_logs(
-    scoring: Scoring, caplog: pytest.LogCaptureFixture
+    scoring: Scoring, caplog: pytest.LogCaptureFixture, today: date
 ):
     caplog.set_level(logging.INFO)
     bad, related = entity(50), entity(51)
@@ -303,7 +300,7 @@ def test_no_class_or_score_in_answers_or_info_logs(
             counterpart_name="甲公司",
             counterpart_code=bad.code,
         ),
-        record(bad.code, "dishonest_listed", TODAY - timedelta(days=1)),
+        record(bad.code, "dishonest_listed", today - timedelta(days=1)),
     )
     h = scoring.headers()
     w = warning_of(scoring, related.code)
@@ -348,7 +345,7 @@ def test_rules_are_listed_with_their_chinese_names_and_defaults(scoring: Scoring
     assert all(v["enabled"] and v["updated_by"] == "system:rules.json" for v in rules.values())
 
 
-def test_a_province_officer_changes_a_rule_and_the_change_is_audited(scoring: Scoring):
+def test_a_province_officer_changes_a_rule_and_the_change_is_audited(scoring: Scoring, today: date):
     body = {"enabled": True, "params": {"min_entities": 3, "window_days": 60}}
     r = scoring.client.put(
         "/v1/warnings/rules/abnormal_registration",
@@ -370,7 +367,7 @@ def test_a_province_officer_changes_a_rule_and_the_change_is_audited(scoring: Sc
     address = "山西省晋城市城区新市街9号"
     scoring.apply(
         *(
-            entity(60 + i, address=address, registered_on=TODAY - timedelta(days=20 * i))
+            entity(60 + i, address=address, registered_on=today - timedelta(days=20 * i))
             for i in range(3)
         )
     )

@@ -4,7 +4,8 @@ in the same transaction. Windows are relative to today, as the consumer evaluate
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from collections.abc import Callable
+from datetime import date
 
 import orjson
 import pytest
@@ -16,16 +17,10 @@ from services.scoring.warnings import hooks
 from services.scoring.warnings.rules import current_rules, forget_cached_rules
 from shared.db import transaction
 from shared.events import RelationChanged, WarningChanged
-from shared.workdays import china_today
 from tests.scoring.conftest import Scoring, entity, record
 
-TODAY = china_today()
 # The hooks log and skip a failing rule; in these tests that is a failure.
 pytestmark = pytest.mark.usefixtures("no_rule_failures")
-
-
-def days_ago(n: int):
-    return TODAY - timedelta(days=n)
 
 
 def warned(scoring: Scoring, rule: str) -> dict[str, dict]:
@@ -50,7 +45,9 @@ def warning_events(scoring: Scoring) -> list[dict]:
 # abnormal registration (异常注册) -----------------------------------------------------
 
 
-def test_five_registrations_at_one_address_within_30_days_warn_each(scoring: Scoring):
+def test_five_registrations_at_one_address_within_30_days_warn_each(
+    scoring: Scoring, days_ago: Callable[[int], date]
+):
     address = "山西省晋城市城区凤台东街1号201室"
     crowd = [entity(100 + i, address=address, registered_on=days_ago(3 * i)) for i in range(5)]
     scoring.apply(*crowd[:4])
@@ -66,7 +63,9 @@ def test_five_registrations_at_one_address_within_30_days_warn_each(scoring: Sco
     assert {e["status"] for e in events} == {"raised"}
 
 
-def test_old_registrations_at_one_address_do_not_cluster(scoring: Scoring):
+def test_old_registrations_at_one_address_do_not_cluster(
+    scoring: Scoring, days_ago: Callable[[int], date]
+):
     address = "山西省晋城市城区凤台东街2号"
     old = [entity(110 + i, address=address, registered_on=days_ago(40 + i)) for i in range(4)]
     new = entity(115, address=address, registered_on=days_ago(1))
@@ -74,7 +73,9 @@ def test_old_registrations_at_one_address_do_not_cluster(scoring: Scoring):
     assert warned(scoring, "abnormal_registration") == {}
 
 
-def test_one_legal_representative_registering_five_firms_in_one_city(scoring: Scoring):
+def test_one_legal_representative_registering_five_firms_in_one_city(
+    scoring: Scoring, days_ago: Callable[[int], date]
+):
     # Different addresses and counties of one city (晋城 1405): one person.
     firms = [
         entity(120 + i, region, legal_representative="王建国", registered_on=days_ago(i))
@@ -88,7 +89,9 @@ def test_one_legal_representative_registering_five_firms_in_one_city(scoring: Sc
     assert found[firms[0].code]["clusters"][0]["legal_representative"] == "王建国"
 
 
-def test_a_deregistered_member_counts_but_is_not_warned(scoring: Scoring):
+def test_a_deregistered_member_counts_but_is_not_warned(
+    scoring: Scoring, days_ago: Callable[[int], date]
+):
     address = "山西省晋城市城区凤台东街3号"
     crowd = [entity(130 + i, address=address, registered_on=days_ago(i)) for i in range(5)]
     gone = entity(130, address=address, registered_on=days_ago(0), version=2, status="deregistered")
@@ -116,7 +119,7 @@ def test_eight_licences_at_one_address_warn_the_holders(scoring: Scoring):
 # abnormal changes (异常变更) -----------------------------------------------------------
 
 
-def test_four_changes_within_180_days(scoring: Scoring):
+def test_four_changes_within_180_days(scoring: Scoring, days_ago: Callable[[int], date]):
     e = entity(150)
     scoring.apply(e)
     fields = ["address", "name", "capital", "scope"]
@@ -133,7 +136,9 @@ def test_four_changes_within_180_days(scoring: Scoring):
     assert details["changes"] == 4 and details["window_days"] == 180
 
 
-def test_two_changes_of_legal_representative_within_a_year(scoring: Scoring):
+def test_two_changes_of_legal_representative_within_a_year(
+    scoring: Scoring, days_ago: Callable[[int], date]
+):
     e = entity(151)
     scoring.apply(
         e,
@@ -148,7 +153,9 @@ def test_two_changes_of_legal_representative_within_a_year(scoring: Scoring):
 # complaint surge (投诉异常增长) ---------------------------------------------------------
 
 
-def test_three_complaints_in_a_month_from_a_quiet_entity(scoring: Scoring):
+def test_three_complaints_in_a_month_from_a_quiet_entity(
+    scoring: Scoring, days_ago: Callable[[int], date]
+):
     e = entity(160)
     scoring.apply(e, *(record(e.code, "complaint", days_ago(k), k) for k in range(2)))
     assert warned(scoring, "complaint_surge") == {}
@@ -157,7 +164,9 @@ def test_three_complaints_in_a_month_from_a_quiet_entity(scoring: Scoring):
     assert (details["recent"], details["baseline"]) == (3, 0)
 
 
-def test_a_habitually_complained_about_entity_needs_three_times_its_average(scoring: Scoring):
+def test_a_habitually_complained_about_entity_needs_three_times_its_average(
+    scoring: Scoring, days_ago: Callable[[int], date]
+):
     e = entity(161)
     # 24 complaints over the 12 months before: 2 a month, so the bar is 6.
     history = [record(e.code, "complaint", days_ago(40 + 14 * k), k) for k in range(24)]
@@ -172,16 +181,16 @@ def test_a_habitually_complained_about_entity_needs_three_times_its_average(scor
 # all-zero annual report (年报全零) -----------------------------------------------------
 
 
-def test_an_all_zero_annual_report(scoring: Scoring):
+def test_an_all_zero_annual_report(scoring: Scoring, today: date, days_ago: Callable[[int], date]):
     ok, zero = entity(170), entity(171)
     scoring.apply(
         ok,
         zero,
-        record(ok.code, "annual_report", days_ago(100), year=TODAY.year - 1, all_zero=False),
-        record(zero.code, "annual_report", days_ago(100), year=TODAY.year - 1, all_zero=True),
+        record(ok.code, "annual_report", days_ago(100), year=today.year - 1, all_zero=False),
+        record(zero.code, "annual_report", days_ago(100), year=today.year - 1, all_zero=True),
     )
     assert set(warned(scoring, "all_zero_annual_report")) == {zero.code}
-    assert warned(scoring, "all_zero_annual_report")[zero.code]["year"] == TODAY.year - 1
+    assert warned(scoring, "all_zero_annual_report")[zero.code]["year"] == today.year - 1
 
 
 def test_reports_fall_due_on_30_june_of_the_year_after():
@@ -190,36 +199,36 @@ def test_reports_fall_due_on_30_june_of_the_year_after():
     assert latest_due_report_year(date(2027, 1, 1)) == 2025
 
 
-def annual_reports_since(code: str, first: int, last: int, zero: set[int]) -> list:
+def annual_reports_since(code: str, first: int, last: int, zero: set[int], today: date) -> list:
     """One report per year, each filed in the spring after it, oldest first (as an
     imported history arrives)."""
     return [
         record(code, "annual_report", date(y + 1, 3, 1), year=y, all_zero=y in zero)
         for y in range(first, last + 1)
-        if date(y + 1, 3, 1) <= TODAY
+        if date(y + 1, 3, 1) <= today
     ]
 
 
-def test_an_all_zero_report_of_a_past_year_is_not_warned(scoring: Scoring):
+def test_an_all_zero_report_of_a_past_year_is_not_warned(scoring: Scoring, today: date):
     """A replayed history: each year's report is the latest for a moment. Only the report
     of the latest year that has fallen due is worth an officer's visit (the demo warned
     2013 reports, ten years after, for entities whose later reports were all fine)."""
-    due = latest_due_report_year(TODAY)
+    due = latest_due_report_year(today)
     once_zero, last_zero, zero_then_silent = entity(172), entity(173), entity(174)
     scoring.apply(
         once_zero,
         last_zero,
         zero_then_silent,
-        *annual_reports_since(once_zero.code, 2013, due, zero={2013}),
-        *annual_reports_since(last_zero.code, 2013, due, zero={2013, due}),
-        *annual_reports_since(zero_then_silent.code, 2013, due - 1, zero={due - 1}),
+        *annual_reports_since(once_zero.code, 2013, due, zero={2013}, today=today),
+        *annual_reports_since(last_zero.code, 2013, due, zero={2013, due}, today=today),
+        *annual_reports_since(zero_then_silent.code, 2013, due - 1, zero={due - 1}, today=today),
     )
     found = warned(scoring, "all_zero_annual_report")
     assert set(found) == {last_zero.code}
     assert found[last_zero.code]["year"] == due
 
 
-def test_the_report_window_is_a_rule_parameter(scoring: Scoring):
+def test_the_report_window_is_a_rule_parameter(scoring: Scoring, today: date):
     h = scoring.headers()
     url = "/v1/warnings/rules/all_zero_annual_report"
     rules = {r["rule_id"]: r for r in scoring.client.get("/v1/warnings/rules", headers=h).json()}
@@ -231,7 +240,7 @@ def test_the_report_window_is_a_rule_parameter(scoring: Scoring):
         assert r.status_code == 422, (bad, r.text)
     r = scoring.client.put(url, json={"enabled": True, "params": {"report_years": 2}}, headers=h)
     assert r.status_code == 200, r.text
-    due = latest_due_report_year(TODAY)
+    due = latest_due_report_year(today)
     year_before, two_before = entity(175), entity(176)
     scoring.apply(
         year_before,
@@ -255,7 +264,9 @@ def relation(code: str, counterpart: str) -> RelationChanged:
     )
 
 
-def test_a_dishonest_listing_warns_the_related_entities(scoring: Scoring):
+def test_a_dishonest_listing_warns_the_related_entities(
+    scoring: Scoring, days_ago: Callable[[int], date]
+):
     bad, shareholder_of_bad, neighbour, stranger = (
         entity(180, address="山西省晋城市城区某路180号"),
         entity(181),
@@ -278,7 +289,9 @@ def test_a_dishonest_listing_warns_the_related_entities(scoring: Scoring):
     assert "class" not in orjson.dumps(found).decode().lower()
 
 
-def test_a_removal_after_the_listing_ends_the_high_risk(scoring: Scoring):
+def test_a_removal_after_the_listing_ends_the_high_risk(
+    scoring: Scoring, days_ago: Callable[[int], date]
+):
     bad, other = entity(184), entity(185)
     scoring.apply(
         bad,
@@ -290,7 +303,9 @@ def test_a_removal_after_the_listing_ends_the_high_risk(scoring: Scoring):
     assert warned(scoring, "related_high_risk") == {}
 
 
-def test_a_relation_declared_to_a_high_risk_entity(scoring: Scoring):
+def test_a_relation_declared_to_a_high_risk_entity(
+    scoring: Scoring, days_ago: Callable[[int], date]
+):
     bad, newcomer = entity(186), entity(187)
     scoring.apply(bad, newcomer, record(bad.code, "dishonest_listed", days_ago(3)))
     assert warned(scoring, "related_high_risk") == {}
@@ -299,7 +314,9 @@ def test_a_relation_declared_to_a_high_risk_entity(scoring: Scoring):
     assert set(warned(scoring, "related_high_risk")) == {newcomer.code}
 
 
-def test_a_firm_registered_at_a_dishonest_firms_address_is_warned_at_once(scoring: Scoring):
+def test_a_firm_registered_at_a_dishonest_firms_address_is_warned_at_once(
+    scoring: Scoring, days_ago: Callable[[int], date]
+):
     address = "山西省晋城市城区某路200号"
     bad = entity(192, address=address)
     scoring.apply(bad, record(bad.code, "dishonest_listed", days_ago(30)))
@@ -314,7 +331,7 @@ def test_a_firm_registered_at_a_dishonest_firms_address_is_warned_at_once(scorin
     assert details["related"] == 1
 
 
-def test_becoming_class_d_warns_the_same_legal_representatives_firms(scoring: Scoring):
+def test_becoming_class_d_warns_the_same_legal_representatives_firms(scoring: Scoring, today: date):
     bad = entity(188, "140502", legal_representative="赵某")
     same_person = entity(189, "140581", legal_representative="赵某")  # same city
     scoring.apply(bad, same_person)
@@ -322,7 +339,7 @@ def test_becoming_class_d_warns_the_same_legal_representatives_firms(scoring: Sc
         s.execute(
             entity_classes.update().where(entity_classes.c.code == bad.code).values(risk_class="D")
         )
-        hooks.on_class_changed(s, scoring.runtime.outbox, bad.code, "D", as_of=TODAY)
+        hooks.on_class_changed(s, scoring.runtime.outbox, bad.code, "D", as_of=today)
     found = warned(scoring, "related_high_risk")
     assert set(found) == {same_person.code}
     assert found[same_person.code]["links"][0]["via"] == "same_legal_representative"
@@ -335,7 +352,9 @@ def _tx(scoring: Scoring):
 # rules as data ------------------------------------------------------------------------
 
 
-def test_a_disabled_rule_raises_nothing(scoring: Scoring):
+def test_a_disabled_rule_raises_nothing(
+    scoring: Scoring, today: date, days_ago: Callable[[int], date]
+):
     r = scoring.client.put(
         "/v1/warnings/rules/all_zero_annual_report",
         json={"enabled": False, "params": {"report_years": 1}},
@@ -344,12 +363,14 @@ def test_a_disabled_rule_raises_nothing(scoring: Scoring):
     assert r.status_code == 200, r.text
     e = entity(190)
     scoring.apply(
-        e, record(e.code, "annual_report", days_ago(9), year=TODAY.year - 1, all_zero=True)
+        e, record(e.code, "annual_report", days_ago(9), year=today.year - 1, all_zero=True)
     )
     assert warned(scoring, "all_zero_annual_report") == {}
 
 
-def test_a_lowered_threshold_applies_to_the_next_event(scoring: Scoring):
+def test_a_lowered_threshold_applies_to_the_next_event(
+    scoring: Scoring, days_ago: Callable[[int], date]
+):
     with _tx(scoring) as s:
         current_rules(s)
         s.execute(

@@ -4,7 +4,8 @@ not bring back a warning an officer closed on the same evidence."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import date
 
 import orjson
 import pytest
@@ -15,31 +16,25 @@ from services.scoring.models import annual_reports, entity_classes, outbox, warn
 from services.scoring.warnings.scan import scan_all
 from shared.db import transaction
 from shared.events import EventData, RelationChanged, WarningChanged
-from shared.workdays import china_today
 from tests.scoring.conftest import Scoring, entity, record
 
-TODAY = china_today()
 # The hooks log and skip a failing rule; in these tests that is a failure.
 pytestmark = pytest.mark.usefixtures("no_rule_failures")
 
 
-def ago(n: int):
-    return TODAY - timedelta(days=n)
-
-
-def population() -> list[EventData]:
+def population(today: date, days_ago: Callable[[int], date]) -> list[EventData]:
     """A small population meeting every rule once or more, beside entities that do not."""
     events: list[EventData] = []
     # abnormal registration: five at one address, five of one person across one city
     events += [
-        entity(i, address="山西省晋城市城区红星街1号", registered_on=ago(i)) for i in range(5)
+        entity(i, address="山西省晋城市城区红星街1号", registered_on=days_ago(i)) for i in range(5)
     ]
     events += [
-        entity(10 + i, region, legal_representative="孙某", registered_on=ago(2 * i))
+        entity(10 + i, region, legal_representative="孙某", registered_on=days_ago(2 * i))
         for i, region in enumerate(["140502", "140521", "140525", "140581", "140581"])
     ]
     events += [
-        entity(20 + i, address="山西省晋城市城区红星街2号", registered_on=ago(50 + i))
+        entity(20 + i, address="山西省晋城市城区红星街2号", registered_on=days_ago(50 + i))
         for i in range(5)
     ]
     # licences at one address
@@ -52,11 +47,15 @@ def population() -> list[EventData]:
     # abnormal changes, complaint surge, all-zero report
     changed, complained, zero, fine = entity(40), entity(41), entity(42), entity(43)
     events += [changed, complained, zero, fine]
-    events += [record(changed.code, "change", ago(10 * k + 1), k, field="name") for k in range(4)]
-    events += [record(fine.code, "change", ago(100 * k + 1), k, field="name") for k in range(4)]
-    events += [record(complained.code, "complaint", ago(k), k) for k in range(3)]
-    events += [record(fine.code, "complaint", ago(40 * k), k) for k in range(3)]
-    events += [record(zero.code, "annual_report", ago(60), year=TODAY.year - 1, all_zero=True)]
+    events += [
+        record(changed.code, "change", days_ago(10 * k + 1), k, field="name") for k in range(4)
+    ]
+    events += [
+        record(fine.code, "change", days_ago(100 * k + 1), k, field="name") for k in range(4)
+    ]
+    events += [record(complained.code, "complaint", days_ago(k), k) for k in range(3)]
+    events += [record(fine.code, "complaint", days_ago(40 * k), k) for k in range(3)]
+    events += [record(zero.code, "annual_report", days_ago(60), year=today.year - 1, all_zero=True)]
     # related to a serious-dishonest entity: declared, and by address
     bad, partner, neighbour = (
         entity(50, address="山西省晋城市城区红星街5号"),
@@ -72,7 +71,7 @@ def population() -> list[EventData]:
             counterpart_name="乙公司",
             counterpart_code=bad.code,
         ),
-        record(bad.code, "dishonest_listed", ago(5)),
+        record(bad.code, "dishonest_listed", days_ago(5)),
     ]
     return events
 
@@ -88,18 +87,20 @@ def open_warnings(scoring: Scoring) -> dict[tuple[str, str], str]:
         return {(r.code, r.rule_id): r.details["basis"] for r in rows}
 
 
-def scan(scoring: Scoring):
+def scan(scoring: Scoring, today: date):
     with transaction(scoring.runtime.sessions) as s:
-        return scan_all(s, scoring.runtime.outbox, TODAY)
+        return scan_all(s, scoring.runtime.outbox, today)
 
 
 @pytest.fixture
-def populated(scoring: Scoring) -> Scoring:
-    scoring.apply(*population())
+def populated(scoring: Scoring, today: date, days_ago: Callable[[int], date]) -> Scoring:
+    scoring.apply(*population(today, days_ago))
     return scoring
 
 
-def test_the_scan_finds_what_the_events_found_with_the_same_evidence(populated: Scoring):
+def test_the_scan_finds_what_the_events_found_with_the_same_evidence(
+    populated: Scoring, today: date
+):
     by_events = open_warnings(populated)
     assert {rule for _, rule in by_events} == {
         "abnormal_registration",
@@ -112,19 +113,19 @@ def test_the_scan_finds_what_the_events_found_with_the_same_evidence(populated: 
     assert len(by_events) == 5 + 5 + 4 + 1 + 1 + 1 + 2
     with transaction(populated.runtime.sessions) as s:
         s.execute(delete(warnings))
-    report = scan(populated)
+    report = scan(populated, today)
     assert open_warnings(populated) == by_events
     assert sum(report.raised.values()) == len(by_events)
     assert set(report.seconds) == set(report.raised)
 
 
-def test_a_second_scan_raises_nothing(populated: Scoring):
+def test_a_second_scan_raises_nothing(populated: Scoring, today: date):
     before = open_warnings(populated)
     with populated.runtime.sessions() as s:
         events_before = s.execute(
             select(outbox.c.id).where(outbox.c.event_type == WarningChanged.TYPE)
         ).all()
-    report = scan(populated)
+    report = scan(populated, today)
     assert sum(report.raised.values()) == 0
     assert sum(report.met.values()) == len(before)
     assert open_warnings(populated) == before
@@ -135,7 +136,7 @@ def test_a_second_scan_raises_nothing(populated: Scoring):
     assert len(events_after) == len(events_before)
 
 
-def test_the_scan_does_not_bring_back_what_an_officer_closed(populated: Scoring):
+def test_the_scan_does_not_bring_back_what_an_officer_closed(populated: Scoring, today: date):
     h = populated.headers()
     items = populated.client.get(
         "/v1/warnings", params={"rule": "all_zero_annual_report"}, headers=h
@@ -143,12 +144,12 @@ def test_the_scan_does_not_bring_back_what_an_officer_closed(populated: Scoring)
     url = f"/v1/warnings/{items[0]['warning_id']}"
     populated.client.post(url + "/action", json={"action": "警示"}, headers=h)
     populated.client.post(url + "/close", json={"note": "已警示"}, headers=h)
-    report = scan(populated)
+    report = scan(populated, today)
     assert report.raised["all_zero_annual_report"] == 0
     assert (items[0]["code"], "all_zero_annual_report") not in open_warnings(populated)
 
 
-def test_the_scan_warns_the_links_of_a_class_d_entity(scoring: Scoring):
+def test_the_scan_warns_the_links_of_a_class_d_entity(scoring: Scoring, today: date):
     d, same_address, same_person, unrelated = (
         entity(60, address="山西省晋城市城区红星街6号", legal_representative="周某"),
         entity(61, address="山西省晋城市城区红星街6号"),
@@ -161,7 +162,7 @@ def test_the_scan_warns_the_links_of_a_class_d_entity(scoring: Scoring):
         s.execute(
             entity_classes.update().where(entity_classes.c.code == d.code).values(risk_class="D")
         )
-    scan(scoring)
+    scan(scoring, today)
     found = {code for code, rule in open_warnings(scoring) if rule == "related_high_risk"}
     assert found == {same_address.code, same_person.code}
     with scoring.runtime.sessions() as s:
@@ -174,8 +175,10 @@ def test_the_scan_warns_the_links_of_a_class_d_entity(scoring: Scoring):
     assert "class" not in orjson.dumps(details).decode().lower()
 
 
-def test_the_scan_leaves_all_zero_reports_of_past_years_alone(scoring: Scoring):
-    due = latest_due_report_year(TODAY)
+def test_the_scan_leaves_all_zero_reports_of_past_years_alone(
+    scoring: Scoring, today: date, days_ago: Callable[[int], date]
+):
+    due = latest_due_report_year(today)
     old, current = entity(70), entity(71)
     scoring.apply(old, current)
     with transaction(scoring.runtime.sessions) as s:
@@ -183,11 +186,11 @@ def test_the_scan_leaves_all_zero_reports_of_past_years_alone(scoring: Scoring):
         s.execute(
             annual_reports.insert(),
             [
-                {"code": old.code, "year": due - 1, "all_zero": True, "reported_on": ago(400)},
-                {"code": current.code, "year": due, "all_zero": True, "reported_on": ago(30)},
+                {"code": old.code, "year": due - 1, "all_zero": True, "reported_on": days_ago(400)},
+                {"code": current.code, "year": due, "all_zero": True, "reported_on": days_ago(30)},
             ],
         )
-    report = scan(scoring)
+    report = scan(scoring, today)
     assert report.met["all_zero_annual_report"] == 1
     assert (current.code, "all_zero_annual_report") in open_warnings(scoring)
     assert (old.code, "all_zero_annual_report") not in open_warnings(scoring)
