@@ -107,7 +107,7 @@ def test_a_locked_store_answers_503_with_retry_after_and_loses_nothing(
 
 
 # An SQLite file is never unreachable; locked (the test above) is its failure.
-@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("store_kind", ["postgresql"], indirect=True)
 def test_an_unreachable_store_answers_503(registry: TestClient, db_url: str) -> None:
     name = make_url(db_url).database
     admin = create_engine(
