@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -130,6 +131,7 @@ class InboxConsumer:
             return None
 
     def _apply(self, items: Sequence[_Parsed]) -> None:
+        started = time.perf_counter()
         with self.session_factory() as session, session.begin():
             ids = [p.envelope.id for p in items]
             seen = set(
@@ -161,6 +163,7 @@ class InboxConsumer:
                 if self.after_batch is not None:
                     self.after_batch(session)
                 session.execute(self.inbox.insert(), done)
+        self.metrics.consumer_batch_seconds.labels(self.name).observe(time.perf_counter() - started)
         self.metrics.events_consumed.labels(self.name, "applied").inc(len(done))
 
     def _rewind(self, records: Sequence[ConsumerRecord]) -> None:
