@@ -53,10 +53,7 @@ from deploy.processes import (  # noqa: E402
     wait_http,
 )
 from deploy.tansu import free_port, tansu_broker  # noqa: E402
-from shared.db import (
-    make_engine,  # noqa: E402
-    service_metadata,  # noqa: E402
-)
+from shared.db import make_engine, service_metadata  # noqa: E402
 from shared.events import ALL_TOPICS  # noqa: E402
 from shared.outbox import outbox_table  # noqa: E402
 
