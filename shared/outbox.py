@@ -167,6 +167,10 @@ class OutboxRelay:
         service: str,
         batch_size: int = 5000,
         idle_sleep_s: float = 0.1,
+        # Idle, the relay looks for new rows ever less often, up to this: polling every
+        # 0.1 s kept an idle service at about 1.3 % of a core; the first event after a
+        # quiet spell waits at most this long, those of a busy stream 0.1 s at most.
+        idle_max_sleep_s: float = 1.0,
         retention: timedelta = timedelta(days=7),
         purge_every: timedelta = timedelta(hours=1),
     ) -> None:
@@ -175,6 +179,7 @@ class OutboxRelay:
         self.producer = producer
         self.batch_size = batch_size
         self.idle_sleep_s = idle_sleep_s
+        self.idle_max_sleep_s = max(idle_max_sleep_s, idle_sleep_s)
         self.retention = retention
         self.purge_every = purge_every
         self._last_purge: float | None = None
@@ -300,6 +305,7 @@ class OutboxRelay:
         return total
 
     def run(self, stop: threading.Event) -> None:
+        idle_wait = self.idle_sleep_s
         while not stop.is_set():
             try:
                 n = self.relay_batch()
@@ -311,7 +317,10 @@ class OutboxRelay:
                 stop.wait(1.0)
                 continue
             if n == 0:
-                stop.wait(self.idle_sleep_s)
+                stop.wait(idle_wait)
+                idle_wait = min(2 * idle_wait, self.idle_max_sleep_s)
+            else:
+                idle_wait = self.idle_sleep_s
 
     def _update_backlog(self) -> None:
         with Session(self.engine) as s:
