@@ -108,7 +108,7 @@ def events_applied(service: ServiceProcess) -> dict[str, int]:
 
 
 def events_relayed(service: ServiceProcess) -> int:
-    key = (f"{service.name}_outbox_events_relayed_total", frozenset())
+    key = (f"{service.name}_outbox_events_relayed_total", frozenset[tuple[str, str]]())
     return int(metric_samples(service).get(key, 0))
 
 

@@ -46,7 +46,8 @@ def reclassify_many(
         class_row(frame, result, k, as_of=as_of, cause="incremental", points=points[k])
         for k in picked
     ]
-    previous = dict(select_by_keys(session, entity_classes, ["code", "risk_class"], "code", codes))
+    stored = select_by_keys(session, entity_classes, ["code", "risk_class"], "code", codes)
+    previous: dict[str, str] = {code: risk_class for code, risk_class in stored}
     for chunk in chunks(codes):  # the unclassified lose their current class, not their history
         session.execute(delete(entity_classes).where(entity_classes.c.code.in_(chunk)))
     # The bulk paths, as the monthly run's: SQLAlchemy's per-row insert and an event

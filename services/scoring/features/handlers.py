@@ -60,9 +60,12 @@ def store_facts(
     """``store_fact`` of each item in turn, with one read and one write per table for
     all of them: per item, its SELECT and INSERT were half the records consumer's time."""
     reports = [f for f in items if isinstance(f, fact_of.AnnualReport)]
-    year = dict(
-        select_by_keys(session, annual_reports, ["code", "year"], "code", [r.code for r in reports])
-    )
+    year: dict[str, int] = {
+        code: y
+        for code, y in select_by_keys(
+            session, annual_reports, ["code", "year"], "code", [r.code for r in reports]
+        )
+    }
     plain = [f for f in items if isinstance(f, fact_of.Fact)]
     held = {
         source_id
