@@ -167,9 +167,10 @@ class OutboxRelay:
         service: str,
         batch_size: int = 5000,
         idle_sleep_s: float = 0.1,
-        # Idle, the relay looks for new rows ever less often, up to this: polling every
-        # 0.1 s kept an idle service at about 1.3 % of a core; the first event after a
-        # quiet spell waits at most this long, those of a busy stream 0.1 s at most.
+        # Idle, the relay looks for new rows ever less often, up to this. Measured, an
+        # idle relay with its producer: 1.5 % of a core polling every 0.1 s, 0.3 %
+        # backing off to 1 s. The first event after a quiet spell waits at most this
+        # long; those of a busy stream 0.1 s at most, as before.
         idle_max_sleep_s: float = 1.0,
         retention: timedelta = timedelta(days=7),
         purge_every: timedelta = timedelta(hours=1),
