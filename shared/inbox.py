@@ -251,7 +251,7 @@ def _runs_of_one_type(items: Sequence[_Parsed]) -> list[Sequence[_Parsed]]:
         if i == len(items) or items[i].envelope.type != items[start].envelope.type:
             runs.append(items[start:i])
             start = i
-    return [r for r in runs if r]
+    return runs
 
 
 def all_topics_of(handlers: dict[str, Handler]) -> Iterable[str]:
