@@ -3,11 +3,14 @@ on a local Kafka-protocol broker (Tansu), each on its own store; N generated ent
 records and the inspectors bulk-imported into the registry; how fast every event reaches
 every consumer, and what the services burn once there is nothing left to do.
 
-    python bench/event_path.py [--n 200000] [--db sqlite|postgresql] [--mode live|backlog]
+    python bench/event_path.py [--n 200000] [--db sqlite|postgresql]
+                               [--mode live|backlog|one-by-one]
 
 ``live`` (default) runs the consumers during the import, as an operator's province-size
 import does; ``backlog`` starts them only once the import is over, so each consumer reads a
-full topic, competing only with its peers. Prints key=value lines:
+full topic, competing only with its peers; ``one-by-one`` starts each consuming service
+alone once the one before has caught up, so each figure is that service's own capacity
+(catch_up_s is then their sum). Prints key=value lines:
 
 - ``relay_events_per_s``: the registry's relay, first to last event published;
 - ``<service>_<consumer>_applied_per_s`` per consumer, first to last event applied (scoring's
@@ -95,7 +98,7 @@ class Progress:
 
 def main() -> int:
     parser = bench_arguments(__doc__, default_n=200_000)
-    parser.add_argument("--mode", choices=["live", "backlog"], default="live")
+    parser.add_argument("--mode", choices=["live", "backlog", "one-by-one"], default="live")
     parser.add_argument("--idle-window", type=float, default=15.0, help="seconds")
     parser.add_argument("--timeout", type=float, default=3600.0, help="catch-up bound, seconds")
     args = parser.parse_args()
@@ -138,23 +141,29 @@ def main() -> int:
             for kind in ("entities", "records", "inspectors")
         }
         import_end = time.perf_counter()
-        if args.mode == "backlog":
-            consumers_started = time.perf_counter()
-            for name in CONSUMING:
-                start(name)
         expected = {
             key: sum(events_on(urls["registry"]).get(t, 0) for t in topics)
             for key, topics in CONSUMERS.items()
         }
         deadline = time.monotonic() + args.timeout
-        while not all(applied[k].value >= expected[k] for k in CONSUMERS):
-            if time.monotonic() > deadline:
-                behind = {f"{s}.{c}": expected[s, c] - p.value for (s, c), p in applied.items()}
-                raise SystemExit(f"not caught up within {args.timeout:.0f}s: behind by {behind}")
-            for s in services.values():
-                s.check_alive()
-            time.sleep(POLL_S)
-            observe()
+
+        def wait_for(keys: list[tuple[str, str]]) -> None:
+            while not all(applied[k].value >= expected[k] for k in keys):
+                if time.monotonic() > deadline:
+                    behind = {f"{s}.{c}": expected[s, c] - applied[s, c].value for s, c in keys}
+                    raise SystemExit(f"not caught up within {args.timeout:.0f}s: behind {behind}")
+                for s in services.values():
+                    s.check_alive()
+                time.sleep(POLL_S)
+                observe()
+
+        if args.mode != "live":
+            consumers_started = time.perf_counter()
+        for name in CONSUMING if args.mode != "live" else ():
+            start(name)
+            if args.mode == "one-by-one":  # each service alone on the machine, in turn
+                wait_for([k for k in CONSUMERS if k[0] == name])
+        wait_for(list(CONSUMERS))
         caught_up = time.perf_counter()
         batch_txn = {key: batch_transaction_ms(services[key[0]], key[1]) for key in CONSUMERS}
         counts = projection_counts(urls)
