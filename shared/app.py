@@ -66,8 +66,16 @@ def create_app(
         responses=error_responses(503),
     )
     def readyz() -> JSONResponse:
-        checks = {"store": runtime.store_ready(), "broker": runtime.broker_ready()}
-        if all(checks.values()):
+        checks: dict[str, bool | str] = {
+            "store": runtime.store_ready(),
+            "broker": runtime.broker_ready(),
+        }
+        ready = all(checks.values())
+        for parts in runtime.readiness_parts:  # e.g. "sync.registry.entities": "incomplete"
+            for name, (ok, state) in parts().items():
+                checks[name] = state
+                ready = ready and ok
+        if ready:
             return JSONResponse({"status": "ready", "checks": checks})
         return JSONResponse(
             error_body("not_ready", "服务未就绪", "not ready", details=checks), status_code=503

@@ -24,6 +24,9 @@ class ServiceMetrics:
     events_consumed: Counter
     events_dead_lettered: Counter
     consumer_lag: Gauge
+    resync_state: Gauge
+    resync_items: Gauge
+    resync_checks: Counter
 
 
 @cache
@@ -54,6 +57,18 @@ def service_metrics(service: str) -> ServiceMetrics:
             f"{p}_events_dead_lettered_total", "Events sent to a dead-letter topic", ["consumer"]
         ),
         consumer_lag=Gauge(f"{p}_consumer_lag", "Messages behind the partition end", ["consumer"]),
+        # shared.resync: a projection compared with its owner's state (counts only).
+        resync_state=Gauge(
+            f"{p}_resync_state",
+            "Projection against its owner: 0 in sync, 1 behind, 2 incomplete, 3 ahead, -1 unknown",
+            ["stream"],
+        ),
+        resync_items=Gauge(
+            f"{p}_resync_items", "Items of a stream held here and by its owner", ["stream", "side"]
+        ),
+        resync_checks=Counter(
+            f"{p}_resync_checks_total", "Projection checks against the owner", ["stream", "state"]
+        ),
     )
 
 

@@ -46,6 +46,8 @@ class ServiceRuntime:
     # Other work of the API process (name, loop taking the stop event), started with it
     # whether or not it relays or consumes.
     workers: list[tuple[str, Callable[[threading.Event], None]]] = field(default_factory=list)
+    # More named parts of /readyz, each (ready, state), e.g. a projection's resync state.
+    readiness_parts: list[Callable[[], dict[str, tuple[bool, str]]]] = field(default_factory=list)
     engine: Engine = field(init=False)
     sessions: sessionmaker[Session] = field(init=False)
     _stop: threading.Event = field(default_factory=threading.Event, init=False)
