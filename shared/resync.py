@@ -150,9 +150,8 @@ class ResyncMonitor:
 
     def readiness(self) -> dict[str, tuple[bool, str]]:
         """Named parts for /readyz: ``sync.<stream>`` -> (ready, state)."""
-        return {
-            f"sync.{s.stream}": (s.state not in DIVERGENT, s.state) for s in self.statuses.values()
-        }
+        statuses = list(self.statuses.values())  # the check thread may be adding one
+        return {f"sync.{s.stream}": (s.state not in DIVERGENT, s.state) for s in statuses}
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():

@@ -371,6 +371,13 @@ def assert_detected(sampling: Sampling, *states: str) -> None:
     assert checks[ENTITIES_SYNC] in states
 
 
+def resync_state_metric(sampling: Sampling) -> float:
+    for line in sampling.client.get("/metrics").text.splitlines():
+        if line.startswith(f'sampling_resync_state{{stream="{TOPIC_ENTITIES}"}}'):
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError("no sampling_resync_state for registry.entities in /metrics")
+
+
 def resync(registry: Registry, sampling: Sampling, *replays: list[str]) -> None:
     """The runbook's cure (a replay per stream), then wait for the check to say in sync
     and /readyz ready."""
@@ -378,6 +385,16 @@ def resync(registry: Registry, sampling: Sampling, *replays: list[str]) -> None:
         registry.command("replay", *args)
     wait_until(sampling.in_sync, timeout=180, what="sampling's projections in sync again")
     wait_until(lambda: sampling.readyz()[0] == 200, timeout=30, what="/readyz ready")
+
+
+def batch_two_published_unread(
+    registry: Registry, sampling_factory: Callable[..., Any], population: dict[str, Path]
+) -> None:
+    """Sampling applies batch 1 and stops; batch 2 is published while it is down."""
+    import_batch(registry, population["batch1"])
+    with sampling_factory() as sampling:
+        wait_until(sampling.in_sync, timeout=120, what="sampling in sync")
+    import_batch(registry, population["batch2"])
 
 
 # -- the faults ----------------------------------------------------------------------------
@@ -410,11 +427,8 @@ def test_a_deleted_topic_is_rebuilt_from_a_snapshot(
     sampling_factory: Callable[..., Any],
     population: dict[str, Path],
 ) -> None:
-    import_batch(registry, population["batch1"])
-    with sampling_factory() as sampling:
-        wait_until(sampling.in_sync, timeout=120, what="sampling in sync")
-    # While sampling is down, batch 2 is published, then the topic is deleted unread.
-    import_batch(registry, population["batch2"])
+    batch_two_published_unread(registry, sampling_factory, population)
+    # Then the topic is deleted, batch 2 still unread.
     admin = KafkaAdminClient(bootstrap_servers=[broker.bootstrap], client_id="test-admin")
     try:
         admin.delete_topics([TOPIC_ENTITIES])
@@ -425,9 +439,11 @@ def test_a_deleted_topic_is_rebuilt_from_a_snapshot(
         admin.close()
     with sampling_factory() as sampling:  # its start creates the missing topic, empty
         assert_detected(sampling, "incomplete")
+        assert resync_state_metric(sampling) == 2.0  # incomplete, for the alert
         before = sampling.entities()
         resync(registry, sampling, ["--stream", "entities"])
         assert_projection_is_the_owners(registry, sampling)
+        assert resync_state_metric(sampling) == 0.0
         # What it held before stayed as it was (the version guard), nothing went back.
         now = sampling.entities()
         assert all(now[c]["version"] >= v["version"] for c, v in before.items())
@@ -439,10 +455,7 @@ def test_a_lost_broker_log_is_healed_by_a_snapshot(
     sampling_factory: Callable[..., Any],
     population: dict[str, Path],
 ) -> None:
-    import_batch(registry, population["batch1"])
-    with sampling_factory() as sampling:
-        wait_until(sampling.in_sync, timeout=120, what="sampling in sync")
-    import_batch(registry, population["batch2"])  # published, never read
+    batch_two_published_unread(registry, sampling_factory, population)
     broker.stop()
     broker.start()  # memory-only: every event and every group offset is gone
     # Until the relays heal themselves (issue 10 item 2) the registry is restarted.
