@@ -79,13 +79,16 @@ class ReplayProgress(BaseModel):
     done: bool
 
 
-def keyset_pages(session: Session, table: Table, key: str) -> Iterator[Sequence[Any]]:
-    """``table``'s rows in ``key`` order, a page at a time (keyset: no OFFSET rescans),
-    for a stream's snapshot."""
+def keyset_pages(
+    session: Session, table: Table, key: str, columns: Sequence[str] | None = None
+) -> Iterator[Sequence[Any]]:
+    """``table``'s rows (``columns`` only, if given) in ``key`` order, a page at a time
+    (keyset: no OFFSET rescans), for a stream's snapshot."""
     column = table.c[key]
+    selected = [table.c[c] for c in columns] if columns else [table]
     last: Any = None
     while True:
-        query = select(table).order_by(column).limit(SNAPSHOT_PAGE)
+        query = select(*selected).order_by(column).limit(SNAPSHOT_PAGE)
         if last is not None:
             query = query.where(column > last)
         rows = session.execute(query).all()

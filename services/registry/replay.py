@@ -6,13 +6,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from types import SimpleNamespace
 from typing import Any, cast
 
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from services.registry.entities.writer import Change, snapshot_data
+# The writer's own row layout and event builder (private to it, shared here on purpose:
+# a snapshot event must be exactly what the writer would have written for the row).
+from services.registry.entities.writer import _ENTITY_COLUMNS as ENTITY_COLUMNS
+from services.registry.entities.writer import Change
+from services.registry.entities.writer import _event_data as entity_event_data
 from services.registry.models import (
     CreditRecord,
     Entity,
@@ -23,7 +26,6 @@ from services.registry.models import (
     Tag,
 )
 from shared.access import DIRECTORY_READ, INSPECTOR_DIRECTORY_READ
-from shared.db import chunks
 from shared.events import (
     TOPIC_ENTITIES,
     TOPIC_INSPECTORS,
@@ -42,41 +44,45 @@ RECORDS = cast(Table, CreditRecord.__table__)
 RELATIONS = cast(Table, Relation.__table__)
 
 
-def _by_code(session: Session, query: Any, codes: list[str]) -> dict[str, list[str]]:
+def _codes_values(
+    session: Session, query: Any, code: Any, first: str, last: str
+) -> dict[str, list[str]]:
+    """code -> sorted values of ``query`` (code, value) for the codes of one page: a range
+    scan of the child table's key (code first), not IN lists of 900 codes."""
     found: dict[str, set[str]] = defaultdict(set)
-    for chunk in chunks(codes):
-        for code, value in session.execute(query(chunk)):
-            found[code].add(value)
-    return {code: sorted(values) for code, values in found.items()}
+    for key, value in session.execute(query.where(code.between(first, last))):
+        found[key].add(value)
+    return {key: sorted(values) for key, values in found.items()}
 
 
 def entity_snapshot(session: Session) -> Iterator[list[SnapshotBatch]]:
-    for rows in keyset_pages(session, ENTITIES, "code"):
-        codes = [r.code for r in rows]
-        licences = _by_code(
-            session,
-            lambda c: select(EntityLicence.code, EntityLicence.kind).where(
-                EntityLicence.code.in_(c)
-            ),
-            codes,
+    # The row in the writer's column order is what its event builder takes: measured,
+    # rebuilding an item object per row cost a tenth of a 200,000-entity snapshot.
+    columns = (*ENTITY_COLUMNS, "updated_at")
+    for rows in keyset_pages(session, ENTITIES, "code", columns):
+        first, last = rows[0].code, rows[-1].code
+        licences = _codes_values(
+            session, select(EntityLicence.code, EntityLicence.kind), EntityLicence.code, first, last
         )
-        tags = _by_code(
+        tags = _codes_values(
             session,
-            lambda c: (
-                select(EntityTag.code, Tag.name)
-                .join(Tag, Tag.id == EntityTag.tag_id)
-                .where(EntityTag.code.in_(c))
-            ),
-            codes,
+            select(EntityTag.code, Tag.name).join(Tag, Tag.id == EntityTag.tag_id),
+            EntityTag.code,
+            first,
+            last,
         )
-        items = []
-        for r in rows:
-            # A stored row read as the writer's item (licences kept apart, hence added).
-            stored = SimpleNamespace(**r._mapping, licences=licences.get(r.code, []))
-            data = snapshot_data(
-                stored, version=r.version, change=_change_of(r), tags=tags.get(r.code, [])
+        items = [
+            (
+                r.code,
+                entity_event_data(
+                    tuple(r[: len(ENTITY_COLUMNS)]),
+                    _change_of(r),
+                    licences.get(r.code, []),
+                    tags.get(r.code, []),
+                ),
             )
-            items.append((r.code, data))
+            for r in rows
+        ]
         yield [SnapshotBatch(EntitySnapshot, items, [r.updated_at for r in rows])]
 
 
