@@ -42,7 +42,7 @@ from services.scoring.app import build_runtime as scoring_runtime  # noqa: E402
 from services.scoring.settings import ScoringSettings  # noqa: E402
 from shared.events import TOPIC_ENTITIES  # noqa: E402
 from shared.projections import entity_projection_table  # noqa: E402
-from shared.replay import replay  # noqa: E402
+from shared.replay import progress, replay  # noqa: E402
 from shared.resync import projection_stream  # noqa: E402
 from shared.runtime import ServiceRuntime  # noqa: E402
 
@@ -59,8 +59,9 @@ def resync_until_complete(
     """Replay ``registry.entities`` from a snapshot on ``owner`` (the registry, its relay
     running) and wait until each consumer's entity projection (its consumers running)
     has the registry's count and version sum. Returns ``resync_s`` (replay start to the
-    last consumer complete), ``replay_queued_s`` (the snapshot written to the outbox)
-    and ``<service>_complete_s`` per consumer."""
+    last consumer complete), ``replay_queued_s`` (the snapshot written to the outbox),
+    ``replay_published_s`` (the relay done with it) and ``<service>_complete_s`` per
+    consumer."""
     stream = next(s for s in REGISTRY_STREAMS if s.name == "entities")
     with owner.sessions() as s:
         target = stream.figures(s)
@@ -71,7 +72,7 @@ def resync_until_complete(
         for c in consumers
     }
     t0 = time.perf_counter()
-    replay(
+    ticket = replay(
         owner.sessions,
         owner.outbox,
         stream,
@@ -83,6 +84,10 @@ def resync_until_complete(
     while pending:
         if time.perf_counter() - t0 > timeout_s:
             raise TimeoutError(f"not complete after {timeout_s} s: {sorted(pending)}")
+        if "replay_published_s" not in figures:
+            with owner.sessions() as s:
+                if progress(s, owner.outbox_table, ticket).done:  # type: ignore[arg-type]
+                    figures["replay_published_s"] = time.perf_counter() - t0
         for name, runtime in list(pending.items()):
             with runtime.sessions() as s:
                 local = watched[name].local(s)
