@@ -105,6 +105,13 @@ def _sqlite_pragmas(dbapi_conn: object, _record: object, *, busy_ms: int) -> Non
     cur.close()
 
 
+def is_lock_wait(exc: BaseException) -> bool:
+    """Whether SQLite gave up waiting for another writer's lock ("database is locked",
+    SQLITE_BUSY) or this process's writers' gate did (shared.sqlite_writers)."""
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
 STORE_PROBE_WAIT_MS = 1000
 
 
@@ -130,10 +137,7 @@ def store_check(engine: Engine) -> str:
                 dbapi.execute(f"PRAGMA busy_timeout={int(previous)}")  # type: ignore[union-attr]
             return "ok"
     except Exception as exc:
-        text = str(exc).lower()
-        if "locked" in text or "busy" in text:
-            return "locked"
-        return f"unreachable: {type(exc).__name__}"
+        return "locked" if is_lock_wait(exc) else f"unreachable: {type(exc).__name__}"
 
 
 def is_postgres(engine: Engine) -> bool:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 import sqlite3
 from http import HTTPStatus
@@ -18,7 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shared.db import STORE_ERRORS
+from shared.db import STORE_ERRORS, is_lock_wait
 from shared.validation import problems_of
 
 log = logging.getLogger(__name__)
@@ -125,10 +126,6 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 # What any /v1 route may answer besides its own success (503: the store is locked or
 # unreachable, see store_unavailable).
 API_ERRORS = error_responses(400, 401, 403, 404, 409, 422, 503)
-
-# What a 503 for a busy store tells the caller to wait, in seconds: about one request's
-# own wait for the store (ServiceSettings.store_wait_s, default 5).
-STORE_RETRY_AFTER_S = 5
 
 
 def error_body(
@@ -241,14 +238,14 @@ def store_unavailable(exc: Exception) -> bool:
     if isinstance(exc, psycopg.OperationalError):  # connection, lock_timeout, cancel
         return True
     if isinstance(exc, sqlite3.OperationalError):  # also "no such table": only these
-        text = str(exc).lower()
-        return "locked" in text or "busy" in text or "unable to open" in text
+        return is_lock_wait(exc) or "unable to open" in str(exc).lower()
     return False
 
 
-async def _store_error(_req: Request, exc: Exception) -> JSONResponse:
+async def _store_error(req: Request, exc: Exception) -> JSONResponse:
     """503 with Retry-After for a store that is locked or down; a 500 for anything else the
-    driver raised (a bug of ours: constraint or SQL errors the services did not expect)."""
+    driver raised (a bug of ours: constraint or SQL errors the services did not expect).
+    Retry-After is one request's own wait for the store (store_wait_s, rounded up)."""
     if not store_unavailable(exc):
         return internal_error(exc)
     log.warning("store unavailable: %s", type(exc).__name__)
@@ -259,5 +256,5 @@ async def _store_error(_req: Request, exc: Exception) -> JSONResponse:
             "the store is busy or unreachable; retry later",
         ),
         status_code=503,
-        headers={"Retry-After": str(STORE_RETRY_AFTER_S)},
+        headers={"Retry-After": str(math.ceil(req.app.state.settings.store_wait_s))},
     )

@@ -33,7 +33,6 @@ class ComponentHealth:
     name: str
     ok: bool = True
     error: str | None = None
-    restarts: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
@@ -45,21 +44,24 @@ class ComponentHealth:
             if self.ok:
                 return
             self.ok, self.error = True, None
-            self.restarts += 1
         self._metrics.up.labels(self.name).set(1)
         self._metrics.restarts.labels(self.name).inc()
         log.info("%s %s: recovered", self.service, self.name)
 
-    def failed(self, exc: BaseException) -> bool:
-        """Record a failure; True when it is the first of a run of failures (the one to
-        log with its traceback; the rest get one line each)."""
+    def failed(self, exc: BaseException) -> None:
+        """Record a failed round and log it: the first of a run of failures with its
+        traceback, the others in one line each (a broker away for minutes must not fill
+        the log with tracebacks)."""
         kind = type(exc).__name__
         with self._lock:
             first = self.ok
             self.ok, self.error = False, kind
         self._metrics.up.labels(self.name).set(0)
         self._metrics.failures.labels(self.name, kind).inc()
-        return first
+        if first:
+            log.error("%s %s failed; retrying with backoff", self.service, self.name, exc_info=exc)
+        else:
+            log.warning("%s %s still failing: %s: %s", self.service, self.name, kind, exc)
 
     def report(self) -> str:
         return "ok" if self.ok else f"failing: {self.error}"

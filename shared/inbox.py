@@ -272,10 +272,7 @@ class InboxConsumer:
     def _failed(self, exc: Exception) -> None:
         if not isinstance(exc, STORE_ERRORS) and self.connect is not None:
             self._close()  # the broker side failed: new clients next round
-        if self.health.failed(exc):
-            log.exception("%s: poll failed; retrying with backoff", self.name)
-        else:
-            log.warning("%s: still failing: %s: %s", self.name, type(exc).__name__, exc)
+        self.health.failed(exc)
 
     def _close(self) -> None:
         """Close both clients (the consumer leaves its group); never raises."""

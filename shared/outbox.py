@@ -364,10 +364,7 @@ class OutboxRelay:
     def _failed(self, exc: Exception) -> None:
         if not isinstance(exc, STORE_ERRORS):
             self._drop_producer()  # the broker side failed: start over with a new producer
-        if self.health.failed(exc):
-            log.exception("outbox relay failed; retrying with backoff")
-        else:
-            log.warning("outbox relay still failing: %s: %s", type(exc).__name__, exc)
+        self.health.failed(exc)
 
     def _update_backlog(self) -> None:
         with Session(self.engine) as s:
