@@ -16,10 +16,11 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from deploy.processes import ServiceProcess, run_import, start_service, stop_services
 from deploy.tansu import tansu_command
 from shared.auth import Role, mint_token
 from shared.settings import ServiceSettings
@@ -39,12 +40,10 @@ DEMO_ROLES = (
 )
 DEMO_REGION = "140000"  # 山西省
 TOKEN_HOURS = 8
-
-
-@dataclass
-class Child:
-    name: str
-    proc: subprocess.Popen[bytes]
+# How long `./dev up` waits for its demo to reach every service; the progress it prints
+# shows what is still missing.
+DEMO_TIMEOUT_S = 600
+PROGRESS_EVERY_S = 3.0
 
 
 def port_free(port: int) -> bool:
@@ -52,20 +51,93 @@ def port_free(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) != 0
 
 
-def wait_http(url: str, timeout: float, child: Child) -> None:
+@dataclass(frozen=True)
+class DemoTarget:
+    """What the demo import left for the other services to take in."""
+
+    entities: int  # in the directory after the import (new, changed or already there)
+    inspectors: int
+    records: int  # created by this import: scoring applies their events
+
+
+@dataclass(frozen=True)
+class DemoReach:
+    """How far the demo has reached each service."""
+
+    scoring_entities: int
+    scoring_records: int  # record events scoring's consumer applied since it started
+    sampling_entities: int
+    sampling_inspectors: int
+    publication_entities: int
+
+
+def demo_target(summaries: dict[str, dict[str, Any]]) -> DemoTarget:
+    def in_directory(kind: str) -> int:
+        s = summaries[kind]
+        return int(s["created"] + s["updated"] + s["unchanged"])
+
+    return DemoTarget(
+        entities=in_directory("entities"),
+        inspectors=in_directory("inspectors"),
+        records=int(summaries["records"]["created"]),
+    )
+
+
+def still_missing(target: DemoTarget, reach: DemoReach) -> list[str]:
+    """Each part of the demo some service has not taken in yet, as "have/want what"; none
+    once every projection holds the directory and scoring has applied every record (its
+    classes commit with the facts and the projection, so they are there too)."""
+    parts = [
+        ("scoring", reach.scoring_entities, target.entities, "entities"),
+        ("scoring", reach.scoring_records, target.records, "records"),
+        ("sampling", reach.sampling_entities, target.entities, "entities"),
+        ("sampling", reach.sampling_inspectors, target.inspectors, "inspectors"),
+        ("publication", reach.publication_entities, target.entities, "entities"),
+    ]
+    return [f"{svc} {have:,}/{want:,} {what}" for svc, have, want, what in parts if have < want]
+
+
+def demo_reach(services: dict[str, ServiceProcess], token: str) -> DemoReach:
+    def stats(name: str) -> dict[str, Any]:
+        result: dict[str, Any] = services[name].get_json("/v1/projection/stats", token)
+        return result
+
+    scoring, sampling = stats("scoring"), stats("sampling")
+    return DemoReach(
+        scoring_entities=scoring["entities"],
+        scoring_records=services["scoring"].events_applied().get("records", 0),
+        sampling_entities=sampling["entities"],
+        sampling_inspectors=sampling["inspectors"],
+        publication_entities=stats("publication")["entities"],
+    )
+
+
+def wait_for_demo(
+    services: dict[str, ServiceProcess], target: DemoTarget, token: str, timeout: float
+) -> bool:
+    """Until the demo has reached every service, printing what is missing as it shrinks;
+    False if it has not within ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if child.proc.poll() is not None:
-            raise SystemExit(
-                f"{child.name} exited with {child.proc.returncode}; see {DATA / 'logs' / child.name}.log"
-            )
+    shown = 0.0
+    while True:
+        for s in services.values():
+            s.check_alive()
         try:
-            with urllib.request.urlopen(url, timeout=1) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit(f"{child.name} did not answer {url} within {timeout:.0f}s")
+            missing = still_missing(target, demo_reach(services, token))
+        except OSError:  # a service busy or restarting: ask again
+            missing = ["(services not answering yet)"]
+        if not missing:
+            return True
+        if time.monotonic() > deadline:
+            print(f"the demo has not reached every service within {timeout:.0f}s: "
+                  f"{'; '.join(missing)}", flush=True)  # fmt: skip
+            return False
+        if time.monotonic() - shown >= PROGRESS_EVERY_S:
+            print(
+                f"  waiting for the demo to reach every service: {'; '.join(missing)}", flush=True
+            )
+            shown = time.monotonic()
+        time.sleep(0.5)
 
 
 def main() -> int:
@@ -87,61 +159,65 @@ def main() -> int:
     logs = DATA / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     bootstrap = f"127.0.0.1:{args.kafka_port}"
-    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap}
     for name in SERVICES:
         env.setdefault(f"{name.upper()}_DATA_DIR", str(DATA))
-    children: list[Child] = []
+    services: dict[str, ServiceProcess] = {}
+    broker: list[subprocess.Popen[bytes]] = []
 
-    def spawn(name: str, cmd: list[str]) -> Child:
-        log = (logs / f"{name}.log").open("ab")
-        child = Child(
-            name,
-            subprocess.Popen(
-                cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            ),
-        )
-        children.append(child)
-        return child
-
-    def stop_all(*_: object) -> None:
+    def stop_all() -> None:
         print("\nstopping …", flush=True)
         # The services first, the broker once they are gone: a consumer leaves its group
         # and a relay flushes while the broker still answers (stopped together, they
         # retried a vanished broker for ~20 s).
-        services = [c for c in children if c.name != "kafka"]
-        broker = [c for c in children if c.name == "kafka"]
-        for group, sig in ((services, signal.SIGINT), (broker, signal.SIGTERM)):
-            for child in group:
-                if child.proc.poll() is None:
-                    child.proc.send_signal(sig)
-            for child in group:
-                try:
-                    child.proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    child.proc.kill()
+        stop_services(services.values())
+        for proc in broker:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
         print("stopped.")
 
     try:
-        spawn("kafka", tansu_command(args.kafka_port))
+        with (logs / "kafka.log").open("ab") as kafka_log:
+            broker.append(
+                subprocess.Popen(
+                    tansu_command(args.kafka_port),
+                    stdout=kafka_log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
         for name, port in SERVICES.items():
-            env[f"{name.upper()}_PORT"] = str(port)
-            child = spawn(name, [sys.executable, "-m", f"services.{name}"])
-            wait_http(f"http://127.0.0.1:{port}/healthz", 60, child)
+            services[name] = start_service(name, port=port, env=env, logs=logs)
+            services[name].wait_ready("/healthz", timeout_s=60)
             print(f"  {name:<12} http://127.0.0.1:{port}/docs", flush=True)
-        if not args.no_demo:
-            load_demo(env, args.entities)
-        print(f"\nkafka (Tansu) {bootstrap}   logs: {logs}")
         # The secret the services were given: they read AUTH_SECRET from the same env.
-        print(tokens_text(ServiceSettings().auth_secret))
+        secret = ServiceSettings().auth_secret
+        if not args.no_demo:
+            target = load_demo(env, args.entities)
+            token = mint_token(
+                secret, subject="local-runner", role=Role.SERVICE, region=DEMO_REGION
+            )
+            if wait_for_demo(services, target, token, timeout=DEMO_TIMEOUT_S):
+                print("ready: the demo has reached every service", flush=True)
+        print(f"\nkafka (Tansu) {bootstrap}   logs: {logs}")
+        print(tokens_text(secret))
         print("Ctrl-C stops everything.", flush=True)
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-        while all(c.proc.poll() is None for c in children):
+        while broker[0].poll() is None and all(s.alive() for s in services.values()):
             time.sleep(0.5)
-        dead = [c.name for c in children if c.proc.poll() is not None]
+        dead = [n for n, s in services.items() if not s.alive()]
+        if broker[0].poll() is not None:
+            dead.append("kafka")
         print(f"{', '.join(dead)} stopped unexpectedly; see {logs}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 0
+    except (RuntimeError, TimeoutError) as exc:  # a service died or never answered
+        print(exc, file=sys.stderr)
+        return 1
     finally:
         stop_all()
 
@@ -164,7 +240,7 @@ def tokens_text(secret: str) -> str:
     return "\n".join(lines)
 
 
-def load_demo(env: dict[str, str], n: int) -> None:
+def load_demo(env: dict[str, str], n: int) -> DemoTarget:
     out = DATA / "demo"
     if not (out / "entities.jsonl").exists():
         print(f"generating a demo population of {n} Shanxi entities …", flush=True)
@@ -187,23 +263,11 @@ def load_demo(env: dict[str, str], n: int) -> None:
             check=True,
             stdout=subprocess.DEVNULL,
         )
+    summaries = {}
     for kind in ("entities", "records", "inspectors"):
         print(f"importing demo {kind} …", flush=True)
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "services.registry",
-                "import",
-                kind,
-                str(out / f"{kind}.jsonl"),
-                "--no-progress",
-            ],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        summaries[kind] = run_import(kind, out / f"{kind}.jsonl", env)
+    return demo_target(summaries)
 
 
 if __name__ == "__main__":

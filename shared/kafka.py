@@ -54,7 +54,11 @@ def make_consumer(
         enable_auto_commit=False,  # offsets are committed only after the database commit
         auto_offset_reset="earliest",
         max_poll_records=max_poll_records,
-        fetch_max_wait_ms=100,
+        # The broker holds an empty fetch this long and answers as soon as data arrives
+        # (measured on Tansu: delivery 4-17 ms at 100, 500 and 2000 alike), so a longer
+        # wait costs no latency; an idle consumer measured 2.7 % of a core at 100 ms,
+        # 0.7 % at 500, 0.4 % at 2000 (polling with 500 ms timeouts, as the loop does).
+        fetch_max_wait_ms=1000,
         max_partition_fetch_bytes=4 * 1024 * 1024,
         # Measured on the local broker: with 1 s heartbeats a new group member is assigned
         # partitions in ~5 s instead of ~23 s; 10 s still tolerates GC pauses.

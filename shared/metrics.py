@@ -24,6 +24,7 @@ class ServiceMetrics:
     events_consumed: Counter
     events_dead_lettered: Counter
     consumer_lag: Gauge
+    consumer_batch_seconds: Histogram
 
 
 @cache
@@ -54,6 +55,14 @@ def service_metrics(service: str) -> ServiceMetrics:
             f"{p}_events_dead_lettered_total", "Events sent to a dead-letter topic", ["consumer"]
         ),
         consumer_lag=Gauge(f"{p}_consumer_lag", "Messages behind the partition end", ["consumer"]),
+        # How long one batch's transaction holds the store: on SQLite, the write lock the
+        # relay and the requests of the same service wait for.
+        consumer_batch_seconds=Histogram(
+            f"{p}_consumer_batch_seconds",
+            "Duration of one consumed batch's transaction",
+            ["consumer"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        ),
     )
 
 

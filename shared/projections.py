@@ -8,7 +8,7 @@ guard makes the order of different events harmless."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -31,10 +31,10 @@ from sqlalchemy.orm import Session
 
 from shared.auth import Principal, ensure_covers
 from shared.credit_code import fold_code
-from shared.db import UtcDateTime
+from shared.db import UtcDateTime, bind_processor, select_by_keys
 from shared.errors import NotFound
 from shared.events import EntitySnapshot, Envelope, EventData, InspectorSnapshot
-from shared.inbox import Handler
+from shared.inbox import Batched, Handler
 
 
 def entity_projection_table(metadata: MetaData, name: str = "entity_projection") -> Table:
@@ -148,6 +148,56 @@ def _insert(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
     raise NotImplementedError(f"upsert_newer does not support the {dialect} dialect")
 
 
+def newest_per_key(rows: Sequence[Mapping[str, Any]], key_column: str) -> list[Mapping[str, Any]]:
+    """Of several rows of one key, the one with the greatest version (the first of equal
+    ones, as applying them in turn would keep): a batch writes each key once."""
+    newest: dict[Any, Mapping[str, Any]] = {}
+    for row in rows:
+        kept = newest.get(row[key_column])
+        if kept is None or row["version"] > kept["version"]:
+            newest[row[key_column]] = row
+    return list(newest.values())
+
+
+def upsert_newer_many(
+    session: Session, table: Table, key_column: str, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """``upsert_newer`` for a batch: the newest row of each key, in one executemany of
+    the same guarded INSERT … ON CONFLICT, below SQLAlchemy (as ``shared.db.bulk_insert``;
+    measured, building and compiling a statement per row was 95 % of a projection's
+    time, 850 events/s). The columns' bind processors still apply (JSON, dates)."""
+    rows = newest_per_key(rows, key_column)
+    if not rows:
+        return
+    conn = session.connection()
+    dialect = conn.dialect
+    columns = list(rows[0])
+    quote = dialect.identifier_preparer.quote
+    name = quote(table.name)
+    marks = ", ".join(["?" if dialect.paramstyle == "qmark" else "%s"] * len(columns))
+    updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in columns if c != key_column)
+    sql = (
+        f"INSERT INTO {name} ({', '.join(quote(c) for c in columns)}) VALUES ({marks}) "
+        f"ON CONFLICT ({quote(key_column)}) DO UPDATE SET {updates} "
+        f"WHERE {name}.version < excluded.version"
+    )
+    process = [bind_processor(table, c, dialect) for c in columns]
+    params = [tuple(p(row[c]) for p, c in zip(process, columns, strict=True)) for row in rows]
+    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cur.executemany(sql, params)
+    finally:
+        cur.close()
+
+
+def stored_versions(
+    session: Session, table: Table, key_column: str, keys: Sequence[Any]
+) -> dict[Any, int]:
+    """The stored version of each of ``keys`` that is stored."""
+    found = select_by_keys(session, table, [key_column, "version"], key_column, list(keys))
+    return {key: int(version) for key, version in found}
+
+
 class EntityProjectionRead(BaseModel):
     """One projected entity, as the consuming services show it to their officers."""
 
@@ -215,21 +265,42 @@ def count_in_jurisdiction(session: Session, table: Table, principal: Principal) 
 def entity_snapshot_handlers(table: Table) -> dict[str, Handler]:
     """Inbox handlers keeping ``table`` (an entity projection) at the newest snapshot. The
     consumer loop owns the transaction and the inbox row; the handler only writes."""
-
-    def apply(session: Session, envelope: Envelope, data: EventData) -> None:
-        if not isinstance(data, EntitySnapshot):
-            raise TypeError(f"expected an entity snapshot, got {type(data).__name__}")
-        upsert_newer(session, table, "code", entity_row(data, at=envelope.time))
-
-    return {EntitySnapshot.TYPE: apply}
+    return {EntitySnapshot.TYPE: _snapshot_handler(table, "code", EntitySnapshot, entity_row)}
 
 
 def inspector_snapshot_handlers(table: Table) -> dict[str, Handler]:
     """Inbox handlers keeping ``table`` (an inspector projection) at the newest snapshot."""
+    return {
+        InspectorSnapshot.TYPE: _snapshot_handler(
+            table, "certificate_no", InspectorSnapshot, inspector_row
+        )
+    }
 
-    def apply(session: Session, envelope: Envelope, data: EventData) -> None:
-        if not isinstance(data, InspectorSnapshot):
-            raise TypeError(f"expected an inspector snapshot, got {type(data).__name__}")
-        upsert_newer(session, table, "certificate_no", inspector_row(data, at=envelope.time))
 
-    return {InspectorSnapshot.TYPE: apply}
+def snapshot_rows(
+    events: Sequence[tuple[Envelope, EventData]],
+    kind: type[EntitySnapshot] | type[InspectorSnapshot],
+    row_of: Callable[..., dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """The projection rows of a run of snapshot events, each at the registry's change time."""
+    rows = []
+    for envelope, data in events:
+        if not isinstance(data, kind):
+            raise TypeError(f"expected {kind.__name__}, got {type(data).__name__}")
+        rows.append(row_of(data, at=envelope.time))
+    return rows
+
+
+def _snapshot_handler(
+    table: Table,
+    key_column: str,
+    kind: type[EntitySnapshot] | type[InspectorSnapshot],
+    row_of: Callable[..., dict[str, Any]],
+) -> Batched:
+    def many(session: Session, events: Sequence[tuple[Envelope, EventData]]) -> None:
+        upsert_newer_many(session, table, key_column, snapshot_rows(events, kind, row_of))
+
+    def one(session: Session, envelope: Envelope, data: EventData) -> None:
+        many(session, [(envelope, data)])
+
+    return Batched(one, many)

@@ -46,6 +46,9 @@ class ConsumerSpec:
     name: str
     handlers: dict[str, Handler]
     after_batch: Callable[[Session], None] | None = None
+    # Events per poll, hence per transaction: on SQLite a batch holds the store's write
+    # lock, which the relay and the requests of the same service wait for.
+    max_poll_records: int = 2000
 
 
 @dataclass
@@ -181,6 +184,7 @@ class ServiceRuntime:
                 group_id=f"{s.service_name}.{spec.name}{s.consumer_group_suffix}",
                 topics=all_topics_of(spec.handlers),
                 client_id=f"{s.service_name}-{spec.name}",
+                max_poll_records=spec.max_poll_records,
             )
             dlq = transport.make_producer(
                 s.kafka_bootstrap_servers, client_id=f"{s.service_name}-dlq"

@@ -54,7 +54,12 @@ def build_runtime(settings: ScoringSettings) -> ServiceRuntime:
         outbox_table=outbox,
         inbox_table=inbox,
         consumers=[
-            ConsumerSpec("entities", ENTITY_HANDLERS, after_batch=reclassify_touched),
+            # Entity batches cost the same per event at 500 as at 2,000 (measured in
+            # process), and a first classification of 2,000 held the store ~1 s; record
+            # batches lose half their speed at 500 (the rules and the frame per batch).
+            ConsumerSpec(
+                "entities", ENTITY_HANDLERS, after_batch=reclassify_touched, max_poll_records=500
+            ),
             ConsumerSpec("records", RECORD_HANDLERS, after_batch=reclassify_touched),
         ],
         after_migrate=seed_reference_data,

@@ -4,9 +4,10 @@ holds, each line naming its role and region, as the README says."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
-from deploy.local import tokens_text
+from deploy.local import DemoReach, DemoTarget, demo_target, still_missing, tokens_text
 from shared.auth import Role, decode_token
 
 SECRET = "a-test-secret-of-at-least-32-characters"
@@ -34,3 +35,25 @@ def test_the_readme_says_what_dev_up_prints():
     for role in PEOPLES_ROLES:
         assert f"`{role.value}`" in paragraph, role
     assert "`140000`" in paragraph
+
+
+def test_ready_only_once_the_demo_has_reached_every_service():
+    target = demo_target(
+        {
+            "entities": {"created": 1990, "updated": 0, "unchanged": 10},
+            "records": {"created": 16000, "updated": 0, "unchanged": 0},
+            "inspectors": {"created": 0, "updated": 0, "unchanged": 40},
+        }
+    )
+    assert target == DemoTarget(entities=2000, inspectors=40, records=16000)
+    everywhere = DemoReach(2000, 16000, 2000, 40, 2000)
+    assert still_missing(target, everywhere) == []
+    # Every projection full but scoring still applying records: not ready, and said so.
+    assert still_missing(target, replace(everywhere, scoring_records=15999)) == [
+        "scoring 15,999/16,000 records"
+    ]
+    lagging = replace(everywhere, sampling_inspectors=0, publication_entities=1200)
+    assert still_missing(target, lagging) == [
+        "sampling 0/40 inspectors",
+        "publication 1,200/2,000 entities",
+    ]

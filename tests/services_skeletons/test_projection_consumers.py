@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
+from kafka import KafkaConsumer
 from sqlalchemy import func, select
 
 from shared.events import TOPIC_ENTITIES, TOPIC_INSPECTORS
+from shared.inbox import InboxConsumer
 from tests.services_skeletons.helpers import (
     SAMPLING,
     SKELETONS,
+    FakeKafkaConsumer,
     Running,
     entity,
     inbox_consumer,
@@ -110,3 +114,25 @@ def test_inspectors_keep_the_newest_and_apply_once(sampling: Running) -> None:
     assert (row["version"], row["status"]) == (2, "on_duty")
     assert row["specialties"] == ["食品"] and row["avoid_entities"] == ["X"]
     assert inbox_rows(sampling, "inspectors") == 2 and inbox_rows(sampling, "entities") == 0
+
+
+def test_one_batch_keeps_the_newest_snapshot_of_each_key_and_each_event_once(svc: Running) -> None:
+    """The batch path (one bulk upsert per poll): versions out of order and a redelivered
+    copy within one poll, then the same events again in the next."""
+    v3, v2, v5, other = entity(1, 3), entity(1, 2), entity(1, 5, name="最新名称"), entity(2, 1)
+    polled = [record(TOPIC_ENTITIES, i, env) for i, (env, _) in enumerate([v3, v5, v2, other])]
+    fake = FakeKafkaConsumer([[*polled, polled[0]], polled])
+    assert svc.runtime.inbox_table is not None
+    consumer = InboxConsumer(
+        name="entities",
+        service=svc.settings.service_name,
+        consumer=cast(KafkaConsumer, fake),
+        session_factory=svc.runtime.sessions,
+        inbox=svc.runtime.inbox_table,
+        handlers=svc.consumer("entities").handlers,
+    )
+    assert consumer.poll_once() == 5
+    assert consumer.poll_once() == 4
+    rows = {r["code"]: (r["version"], r["name"]) for r in projected(svc, "entity_projection")}
+    assert rows == {v5[1].code: (5, "最新名称"), other[1].code: (1, other[1].name)}
+    assert inbox_rows(svc, "entities") == 4

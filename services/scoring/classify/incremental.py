@@ -3,10 +3,10 @@ record and announce (``scoring.classes``) only a change of class."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
-import numpy as np
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from services.scoring.classify.engine import Classified, classify
@@ -14,6 +14,7 @@ from services.scoring.classify.features import Frame, load_frame
 from services.scoring.indicators.store import active_models
 from services.scoring.models import class_history, entity_classes
 from services.scoring.warnings import hooks
+from shared.db import bulk_insert, chunks, select_by_keys
 from shared.events import ClassChanged
 from shared.outbox import Outbox
 
@@ -21,25 +22,61 @@ from shared.outbox import Outbox
 def reclassify(session: Session, outbox: Outbox, code: str, *, as_of: date) -> str | None:
     """The entity's class now (None: not classified, e.g. deregistered or a social
     organisation). Writes the current class; history and an event only on a change."""
-    frame = load_frame(session.connection(), as_of, [code])
+    return reclassify_many(session, outbox, [code], as_of=as_of).get(code)
+
+
+def reclassify_many(
+    session: Session, outbox: Outbox, codes: Sequence[str], *, as_of: date
+) -> dict[str, str | None]:
+    """``reclassify`` for every one of ``codes`` at once: one feature frame (the codes
+    and the entities they relate to, as for one), one scoring pass, bulk writes. An
+    entity's class does not depend on the others in the frame: its relation indicators
+    count only entities related to it, all of which its own frame holds too. Measured
+    at 3,000 entities: one frame per entity was three quarters of the consumer's time
+    (115 events/s)."""
+    codes = sorted(set(codes))
+    if not codes:
+        return {}
+    frame = load_frame(session.connection(), as_of, codes)
     result = classify(active_models(session), frame)
-    mine = np.flatnonzero(frame.codes[result.index] == code)
-    previous = session.execute(
-        select(entity_classes.c.risk_class).where(entity_classes.c.code == code)
-    ).scalar_one_or_none()
-    if not len(mine):
-        if previous is not None:  # no longer classified: its history stays
-            session.execute(delete(entity_classes).where(entity_classes.c.code == code))
-        return None
-    k = int(mine[0])
-    row = class_row(frame, result, k, as_of=as_of, cause="incremental")
-    session.execute(delete(entity_classes).where(entity_classes.c.code == code))
-    session.execute(entity_classes.insert().values(row))
-    if row["risk_class"] != previous:
-        session.execute(class_history.insert().values(history_row(row, run_id=None)))
-        outbox.add(session, class_event(row, previous))
-        hooks.on_class_changed(session, outbox, code, str(row["risk_class"]), as_of=as_of)
-    return str(row["risk_class"])
+    wanted = set(codes)
+    picked = [k for k, i in enumerate(result.index.tolist()) if frame.codes[i] in wanted]
+    points = result.points_of()
+    rows = [
+        class_row(frame, result, k, as_of=as_of, cause="incremental", points=points[k])
+        for k in picked
+    ]
+    stored = select_by_keys(session, entity_classes, ["code", "risk_class"], "code", codes)
+    previous: dict[str, str] = {code: risk_class for code, risk_class in stored}
+    for chunk in chunks(codes):  # the unclassified lose their current class, not their history
+        session.execute(delete(entity_classes).where(entity_classes.c.code.in_(chunk)))
+    # The bulk paths, as the monthly run's: SQLAlchemy's per-row insert and an event
+    # model per change were a third of a first classification's batch.
+    bulk_insert(
+        session, entity_classes, CLASS_COLUMNS, [[r[c] for c in CLASS_COLUMNS] for r in rows]
+    )
+    changed = [r for r in rows if r["risk_class"] != previous.get(str(r["code"]))]
+    if changed:
+        history = [history_row(r, run_id=None) for r in changed]
+        bulk_insert(session, class_history, list(history[0]), [list(h.values()) for h in history])
+        outbox.add_data(
+            session,
+            ClassChanged,
+            [(str(r["code"]), class_event_data(r, previous.get(str(r["code"])))) for r in changed],
+        )
+        for r in changed:
+            hooks.on_class_changed(
+                session, outbox, str(r["code"]), str(r["risk_class"]), as_of=as_of
+            )
+    now: dict[str, str | None] = dict.fromkeys(codes)
+    now.update({str(r["code"]): str(r["risk_class"]) for r in rows})
+    return now
+
+
+CLASS_COLUMNS = (
+    "code", "risk_class", "score", "model_id", "model_version", "points", "overridden_by",
+    "as_of", "cause", "region_code", "industry_code", "updated_at",
+)  # fmt: skip
 
 
 def class_row(
@@ -75,13 +112,14 @@ def history_row(row: dict[str, object], *, run_id: int | None) -> dict[str, obje
     }
 
 
-def class_event(row: dict[str, object], previous: str | None) -> ClassChanged:
-    return ClassChanged(
-        code=str(row["code"]),
-        risk_class=row["risk_class"],  # type: ignore[arg-type]
-        previous_class=previous,  # type: ignore[arg-type]
-        model_id=str(row["model_id"]),
-        model_version=int(row["model_version"]),  # type: ignore[call-overload]
-        as_of=row["as_of"],  # type: ignore[arg-type]
-        cause=row["cause"],  # type: ignore[arg-type]
-    )
+def class_event_data(row: dict[str, object], previous: str | None) -> dict[str, object]:
+    """The data of the ``ClassChanged`` event of ``row``, in the event's field order."""
+    return {
+        "code": row["code"],
+        "risk_class": row["risk_class"],
+        "previous_class": previous,
+        "model_id": row["model_id"],
+        "model_version": row["model_version"],
+        "as_of": row["as_of"],
+        "cause": row["cause"],
+    }

@@ -6,13 +6,16 @@ its ``scoring.classes`` event and any warning commit together, exactly once."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from collections.abc import Sequence
+
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from services.scoring.classify.incremental import reclassify
+from services.scoring.classify.incremental import reclassify_many
 from services.scoring.features import facts as fact_of
 from services.scoring.models import annual_reports, entity_projection, facts, outbox, relations
 from services.scoring.warnings import hooks
+from shared.db import chunks, select_by_keys
 from shared.events import (
     CreditRecordEvent,
     EntitySnapshot,
@@ -21,9 +24,15 @@ from shared.events import (
     InspectionResultEvent,
     RelationChanged,
 )
-from shared.inbox import Handler
+from shared.inbox import Batched, Handler
 from shared.outbox import Outbox
-from shared.projections import entity_row, upsert_newer
+from shared.projections import (
+    entity_row,
+    newest_per_key,
+    snapshot_rows,
+    stored_versions,
+    upsert_newer_many,
+)
 from shared.workdays import china_today
 
 OUTBOX = Outbox(outbox, "scoring")
@@ -35,43 +44,100 @@ def touch(session: Session, code: str) -> None:
 
 
 def reclassify_touched(session: Session) -> None:
-    """``after_batch`` of scoring's consumers: reclassify every entity the batch touched."""
-    today = china_today()
-    for code in sorted(session.info.pop(_TOUCHED, ())):
-        reclassify(session, OUTBOX, code, as_of=today)
+    """``after_batch`` of scoring's consumers: reclassify every entity the batch touched,
+    all in one pass."""
+    reclassify_many(session, OUTBOX, sorted(session.info.pop(_TOUCHED, ())), as_of=china_today())
 
 
 def store_fact(session: Session, fact: fact_of.Fact | fact_of.AnnualReport) -> bool:
     """Keep one fact (or the newer annual report); False if it was already kept."""
-    if isinstance(fact, fact_of.AnnualReport):
-        stored = session.execute(
-            select(annual_reports.c.year).where(annual_reports.c.code == fact.code)
-        ).scalar_one_or_none()
-        if stored is not None and stored > fact.year:
-            return False
-        session.execute(delete(annual_reports).where(annual_reports.c.code == fact.code))
-        session.execute(annual_reports.insert().values(**fact.__dict__))
-        return True
-    seen = session.execute(select(facts.c.id).where(facts.c.source_id == fact.source_id)).first()
-    if seen is not None:
-        return False
-    session.execute(facts.insert().values(fact.row()))
-    return True
+    return store_facts(session, [fact])[0]
+
+
+def store_facts(
+    session: Session, items: Sequence[fact_of.Fact | fact_of.AnnualReport]
+) -> list[bool]:
+    """``store_fact`` of each item in turn, with one read and one write per table for
+    all of them: per item, its SELECT and INSERT were half the records consumer's time."""
+    reports = [f for f in items if isinstance(f, fact_of.AnnualReport)]
+    year: dict[str, int] = {
+        code: y
+        for code, y in select_by_keys(
+            session, annual_reports, ["code", "year"], "code", [r.code for r in reports]
+        )
+    }
+    plain = [f for f in items if isinstance(f, fact_of.Fact)]
+    held = {
+        source_id
+        for (source_id,) in select_by_keys(
+            session, facts, ["source_id"], "source_id", [f.source_id for f in plain]
+        )
+    }
+    kept: list[bool] = []
+    newest: dict[str, fact_of.AnnualReport] = {}
+    new_facts: list[fact_of.Fact] = []
+    for f in items:
+        if isinstance(f, fact_of.AnnualReport):
+            stored = year.get(f.code)
+            kept.append(stored is None or stored <= f.year)  # an equal year replaces
+            if kept[-1]:
+                year[f.code] = f.year
+                newest[f.code] = f
+        else:
+            kept.append(f.source_id not in held)
+            if kept[-1]:
+                held.add(f.source_id)
+                new_facts.append(f)
+    if newest:
+        for chunk in chunks(sorted(newest)):
+            session.execute(delete(annual_reports).where(annual_reports.c.code.in_(chunk)))
+        session.execute(annual_reports.insert(), [r.__dict__ for r in newest.values()])
+    if new_facts:
+        session.execute(facts.insert(), [f.row() for f in new_facts])
+    return kept
+
+
+def on_entities(session: Session, events: Sequence[tuple[Envelope, EventData]]) -> None:
+    """Keep the newest snapshots of a run of entity events; the entities whose projection
+    changed are reclassified at the end of the batch and meet the warning rules."""
+    rows = newest_per_key(snapshot_rows(events, EntitySnapshot, entity_row), "code")
+    stored = stored_versions(session, entity_projection, "code", [r["code"] for r in rows])
+    newer = [r for r in rows if r["version"] > stored.get(r["code"], -1)]
+    upsert_newer_many(session, entity_projection, "code", newer)
+    for row in newer:
+        touch(session, row["code"])
+    hooks.on_entities(session, OUTBOX, [r["code"] for r in newer], as_of=china_today())
 
 
 def on_entity(session: Session, envelope: Envelope, data: EventData) -> None:
-    assert isinstance(data, EntitySnapshot)
-    if upsert_newer(session, entity_projection, "code", entity_row(data, at=envelope.time)):
-        touch(session, data.code)
-        hooks.on_entity(session, OUTBOX, data.code, as_of=china_today())
+    on_entities(session, [(envelope, data)])
+
+
+def on_records(session: Session, events: Sequence[tuple[Envelope, EventData]]) -> None:
+    """Keep the facts of a run of records. The warning rules a record can trip run once
+    per entity and kind of record in the batch, on the facts as the batch leaves them
+    (as the class is computed once per entity): twenty complaints of one firm in a
+    batch evaluate the complaint surge once."""
+    found = []
+    for _, data in events:
+        assert isinstance(data, CreditRecordEvent)
+        fact = fact_of.from_record(
+            data.record_id, data.code, data.kind, data.occurred_on, data.payload
+        )
+        if fact is not None:
+            found.append((data.code, data.kind, fact))
+    kept = store_facts(session, [fact for _, _, fact in found])
+    stored = dict.fromkeys(
+        (code, kind) for (code, kind, _), k in zip(found, kept, strict=True) if k
+    )
+    today = china_today()
+    for code, kind in stored:
+        touch(session, code)
+        hooks.on_record(session, OUTBOX, code, kind, as_of=today)
 
 
 def on_record(session: Session, envelope: Envelope, data: EventData) -> None:
-    assert isinstance(data, CreditRecordEvent)
-    fact = fact_of.from_record(data.record_id, data.code, data.kind, data.occurred_on, data.payload)
-    if fact is not None and store_fact(session, fact):
-        touch(session, data.code)
-        hooks.on_record(session, OUTBOX, data.code, data.kind, as_of=china_today())
+    on_records(session, [(envelope, data)])
 
 
 def on_result(session: Session, envelope: Envelope, data: EventData) -> None:
@@ -106,9 +172,9 @@ def on_relation(session: Session, envelope: Envelope, data: EventData) -> None:
         hooks.on_relation(session, OUTBOX, data.code, as_of=china_today())
 
 
-ENTITY_HANDLERS: dict[str, Handler] = {EntitySnapshot.TYPE: on_entity}
+ENTITY_HANDLERS: dict[str, Handler] = {EntitySnapshot.TYPE: Batched(on_entity, on_entities)}
 RECORD_HANDLERS: dict[str, Handler] = {
-    CreditRecordEvent.TYPE: on_record,
+    CreditRecordEvent.TYPE: Batched(on_record, on_records),
     RelationChanged.TYPE: on_relation,
     InspectionResultEvent.TYPE: on_result,
 }

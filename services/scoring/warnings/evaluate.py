@@ -202,7 +202,11 @@ def all_zero_annual_report(
 
 
 def _links(
-    session: Session, e: L.EntityRef, hood: L.Neighbourhood, params: R.RelatedHighRiskParams
+    session: Session,
+    e: L.EntityRef,
+    hood: L.Neighbourhood,
+    params: R.RelatedHighRiskParams,
+    counterparts: list[L.EntityRef] | None = None,
 ) -> list[L.Link]:
     return L.links_of(
         session,
@@ -211,7 +215,20 @@ def _links(
         declared=params.via_declared_relations,
         address=params.via_same_address,
         legal_representative=params.via_same_legal_representative,
+        counterparts=counterparts,
     )
+
+
+def links_for_related_high_risk(
+    session: Session,
+    e: L.EntityRef,
+    hood: L.Neighbourhood,
+    params: R.RelatedHighRiskParams,
+    counterparts: list[L.EntityRef],
+) -> list[L.Link]:
+    """The links ``related_high_risk`` follows, with ``e``'s declared counterparts read
+    already (no query)."""
+    return _links(session, e, hood, params, counterparts)
 
 
 def related_high_risk(
@@ -225,6 +242,12 @@ def related_high_risk(
     ``e`` itself is high-risk, every active entity linked to it is warned."""
     links = _links(session, e, hood, params)
     high = L.high_risk_among(session, {e.code} | {link.entity.code for link in links}, as_of=as_of)
+    return related_high_risk_of(e, links, high)
+
+
+def related_high_risk_of(e: L.EntityRef, links: Sequence[L.Link], high: set[str]) -> list[Finding]:
+    """``related_high_risk`` given ``e``'s links and which of them (and ``e``) are
+    high-risk: the batch of a consumer reads those for all its entities at once."""
     out: list[Finding] = []
     risky_links = [link for link in links if link.entity.code in high]
     if e.active and risky_links:

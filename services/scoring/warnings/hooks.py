@@ -12,7 +12,7 @@ them are plain indexed SELECTs."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 
 from sqlalchemy.orm import Session
@@ -42,6 +42,50 @@ def on_entity(session: Session, outbox: Outbox, code: str, *, as_of: date) -> No
         return out
 
     _run(session, outbox, code, as_of, "on_entity", evaluate)
+
+
+def on_entities(session: Session, outbox: Outbox, codes: Sequence[str], *, as_of: date) -> None:
+    """``on_entity`` for every one of ``codes`` (a consumer's batch), with one read of
+    each kind for all of them: entities, neighbourhoods, declared relations, high-risk
+    entities among all their links. Measured: ``on_entity`` per entity held the entity
+    consumer near 1,300 events/s. A failure skips the batch's warnings (logged; the
+    monthly scan catches up), never its facts or classes."""
+    if not codes:
+        return
+    try:
+        rules = R.load_rules(session)
+        refs = list(L.entities(session, codes).values())
+        hoods = L.neighbourhoods(session, refs)
+        findings: list[Finding] = []
+        for e in refs:
+            if rule := _enabled(rules, R.ABNORMAL_REGISTRATION):
+                findings += E.abnormal_registration(e, hoods[e.code], rule.params, as_of)
+            if rule := _enabled(rules, R.LICENCES_AT_ADDRESS):
+                findings += E.licences_at_address(e, hoods[e.code], rule.params)
+        if rule := _enabled(rules, R.RELATED_HIGH_RISK):
+            findings += _related_high_risk(session, refs, hoods, rule.params, as_of)
+        findings = due(session, findings)
+    except Exception:
+        log.exception("warning rules failed in on_entities for %d entities; skipped", len(codes))
+        return
+    _raise(session, outbox, findings, "on_entities", f"{len(codes)} entities", as_of)
+
+
+def _related_high_risk(
+    session: Session,
+    refs: Sequence[L.EntityRef],
+    hoods: dict[str, L.Neighbourhood],
+    params: R.RelatedHighRiskParams,
+    as_of: date,
+) -> list[Finding]:
+    declared = L.declared_counterparts_of(session, [e.code for e in refs])
+    links = {
+        e.code: E.links_for_related_high_risk(session, e, hoods[e.code], params, declared[e.code])
+        for e in refs
+    }
+    linked = {e.code for e in refs} | {x.entity.code for ls in links.values() for x in ls}
+    high = L.high_risk_among(session, linked, as_of=as_of)
+    return [f for e in refs for f in E.related_high_risk_of(e, links[e.code], high)]
 
 
 def on_record(session: Session, outbox: Outbox, code: str, kind: str, *, as_of: date) -> None:
@@ -115,6 +159,12 @@ def _run(
     except Exception:
         log.exception("warning rules failed in %s for %s; skipped", hook, code)
         return
+    _raise(session, outbox, findings, hook, code, as_of)
+
+
+def _raise(
+    session: Session, outbox: Outbox, findings: list[Finding], hook: str, what: str, as_of: date
+) -> None:
     if not findings:
         return
     try:
@@ -123,4 +173,4 @@ def _run(
         with session.begin_nested():
             raise_due(session, outbox, findings, as_of=as_of)
     except Exception:
-        log.exception("raising warnings failed in %s for %s; skipped", hook, code)
+        log.exception("raising warnings failed in %s for %s; skipped", hook, what)

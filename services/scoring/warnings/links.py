@@ -166,6 +166,70 @@ def neighbourhood(session: Session, e: EntityRef) -> Neighbourhood:
     )
 
 
+def entities(session: Session, codes: Collection[str]) -> dict[str, EntityRef]:
+    """``entity`` of each of ``codes`` that is projected, in one query per chunk."""
+    found: dict[str, EntityRef] = {}
+    for chunk in chunks(sorted(set(codes))):
+        query = select(*_COLUMNS).where(entity_projection.c.code.in_(chunk))
+        found.update((r.code, EntityRef.of(r)) for r in session.execute(query))
+    return found
+
+
+def declared_counterparts_of(
+    session: Session, codes: Collection[str]
+) -> dict[str, list[EntityRef]]:
+    """``declared_counterparts`` of each of ``codes``, with one read of each direction."""
+    wanted = sorted(set(codes))
+    pairs: set[tuple[str, str]] = set()
+    r = relations.c
+    for chunk in chunks(wanted):
+        forward = select(r.code, r.counterpart_code).where(
+            r.code.in_(chunk), r.counterpart_code.is_not(None)
+        )
+        backward = select(r.counterpart_code, r.code).where(r.counterpart_code.in_(chunk))
+        pairs.update((a, b) for a, b in session.execute(forward) if a != b)
+        pairs.update((a, b) for a, b in session.execute(backward) if a != b)
+    refs = entities(session, {b for _, b in pairs})
+    out: dict[str, list[EntityRef]] = {c: [] for c in wanted}
+    for a, b in sorted(pairs):
+        if b in refs:
+            out[a].append(refs[b])
+    return out
+
+
+def neighbourhoods(session: Session, refs: Collection[EntityRef]) -> dict[str, Neighbourhood]:
+    """``neighbourhood`` of each of ``refs``, from one query per chunk of them."""
+    askers = [
+        e
+        for e in refs
+        if e.registered_body and (e.address is not None or e.legal_representative is not None)
+    ]
+    by_address: dict[str, list[EntityRef]] = {}
+    by_person: dict[tuple[str, str], list[EntityRef]] = {}
+    p = entity_projection.c
+    for chunk in chunks(askers, IN_LIST_CHUNK // 2):  # two lists bound per chunk
+        addresses = sorted({e.address for e in chunk if e.address})
+        names = sorted({e.legal_representative for e in chunk if e.legal_representative})
+        query = select(*_COLUMNS).where(
+            or_(p.address.in_(addresses), p.legal_representative.in_(names)), _REGISTERED
+        )
+        for row in session.execute(query):
+            ref = EntityRef.of(row)
+            if ref.address:
+                by_address.setdefault(ref.address, []).append(ref)
+            if ref.legal_representative:
+                by_person.setdefault((ref.legal_representative, ref.city), []).append(ref)
+    out = {e.code: Neighbourhood([], []) for e in refs}
+    for e in askers:
+        # Each row once per group even where chunks asked for the same address twice.
+        at = {r.code: r for r in by_address.get(e.address, [])} if e.address else {}
+        person = (
+            by_person.get((e.legal_representative, e.city), []) if e.legal_representative else []
+        )
+        out[e.code] = Neighbourhood(list(at.values()), list({r.code: r for r in person}.values()))
+    return out
+
+
 def links_of(
     session: Session,
     e: EntityRef,
@@ -174,10 +238,15 @@ def links_of(
     declared: bool = True,
     address: bool = True,
     legal_representative: bool = True,
+    counterparts: list[EntityRef] | None = None,
 ) -> list[Link]:
+    """The links of ``e`` by the ways asked for; ``counterparts``: its declared ones, if
+    read already (``declared_counterparts_of``)."""
     out: list[Link] = []
     if declared:
-        out += [Link(p, VIA_DECLARED) for p in declared_counterparts(session, e.code)]
+        if counterparts is None:
+            counterparts = declared_counterparts(session, e.code)
+        out += [Link(p, VIA_DECLARED) for p in counterparts]
     if address:
         out += [Link(p, VIA_ADDRESS) for p in hood.at_address if p.code != e.code]
     if legal_representative:
