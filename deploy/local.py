@@ -162,6 +162,8 @@ def main() -> int:
     env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap}
     for name in SERVICES:
         env.setdefault(f"{name.upper()}_DATA_DIR", str(DATA))
+        # Consumers check their projections against the registry's figures (resync).
+        env.setdefault(f"{name.upper()}_REGISTRY_URL", f"http://127.0.0.1:{SERVICES['registry']}")
     services: dict[str, ServiceProcess] = {}
     broker: list[subprocess.Popen[bytes]] = []
 

@@ -56,7 +56,19 @@ CREDIT = Guard(
     (Role.CREDIT_OFFICER,),
 )
 
-ACCESS: tuple[Guard, ...] = (DIRECTORY_READ, DIRECTORY_WRITE, INSPECTOR_DIRECTORY_READ, CREDIT)
+# Replaying a service's events and checking projections against their owners: the
+# system administrator's, since a replay loads every consumer (shared.replay).
+OPERATIONS = Guard(
+    "operations", "event replays and resync checks of every service's projections", ()
+)
+
+ACCESS: tuple[Guard, ...] = (
+    DIRECTORY_READ,
+    DIRECTORY_WRITE,
+    INSPECTOR_DIRECTORY_READ,
+    CREDIT,
+    OPERATIONS,
+)
 
 
 def guarded(guard: Guard) -> object:
@@ -71,3 +83,4 @@ DirectoryReader = Annotated[Principal, guarded(DIRECTORY_READ)]
 DirectoryWriter = Annotated[Principal, guarded(DIRECTORY_WRITE)]
 InspectorDirectoryReader = Annotated[Principal, guarded(INSPECTOR_DIRECTORY_READ)]
 CreditOfficer = Annotated[Principal, guarded(CREDIT)]
+Operator = Annotated[Principal, guarded(OPERATIONS)]

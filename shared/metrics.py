@@ -25,6 +25,9 @@ class ServiceMetrics:
     events_dead_lettered: Counter
     consumer_lag: Gauge
     consumer_batch_seconds: Histogram
+    resync_state: Gauge
+    resync_items: Gauge
+    resync_checks: Counter
 
 
 @cache
@@ -62,6 +65,18 @@ def service_metrics(service: str) -> ServiceMetrics:
             "Duration of one consumed batch's transaction",
             ["consumer"],
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        ),
+        # shared.resync: a projection compared with its owner's state (counts only).
+        resync_state=Gauge(
+            f"{p}_resync_state",
+            "Projection against its owner: 0 in sync, 1 behind, 2 incomplete, 3 ahead, -1 unknown",
+            ["stream"],
+        ),
+        resync_items=Gauge(
+            f"{p}_resync_items", "Items of a stream held here and by its owner", ["stream", "side"]
+        ),
+        resync_checks=Counter(
+            f"{p}_resync_checks_total", "Projection checks against the owner", ["stream", "state"]
         ),
     )
 

@@ -64,6 +64,8 @@ class ServiceRuntime:
     # Other work of the API process (name, loop taking the stop event), started with it
     # whether or not it relays or consumes.
     workers: list[tuple[str, Callable[[threading.Event], None]]] = field(default_factory=list)
+    # More named parts of /readyz, each (ready, state), e.g. a projection's resync state.
+    readiness_parts: list[Callable[[], dict[str, tuple[bool, str]]]] = field(default_factory=list)
     engine: Engine = field(init=False)
     sessions: sessionmaker[Session] = field(init=False)
     # Requests' engine and sessions: short waits, see the module docstring.
@@ -110,7 +112,13 @@ class ServiceRuntime:
             self._probes = Probes(checks)
         states = self._probes.run()
         states.update({name: h.report() for name, h in self.health.items()})
-        return [name for name, state in states.items() if state != "ok"], states
+        down = [name for name, state in states.items() if state != "ok"]
+        for parts in self.readiness_parts:  # e.g. "sync.registry.entities": "incomplete"
+            for name, (ok, state) in parts().items():
+                states[name] = state
+                if not ok:
+                    down.append(name)
+        return down, states
 
     # -- background work ----------------------------------------------------------
     def start_background(self) -> None:

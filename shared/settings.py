@@ -54,6 +54,16 @@ class ServiceSettings(BaseSettings):
     outbox_retention_days: int = Field(
         default=7, ge=1, description="published outbox rows are deleted after this many days"
     )
+    # Owners of the streams this service projects (shared.resync reads their figures).
+    registry_url: str | None = Field(
+        default=None, description="registry base URL, e.g. http://127.0.0.1:8001 (resync checks)"
+    )
+    scoring_url: str | None = Field(
+        default=None, description="scoring base URL (resync checks of its streams)"
+    )
+    resync_interval_s: float = Field(
+        default=60, gt=0, description="seconds between checks of projections against owners"
+    )
 
     @model_validator(mode="after")
     def _refuse_dev_secret_in_production(self) -> ServiceSettings:

@@ -6,11 +6,14 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.publication.models import PublicationBase, inbox, outbox
+from services.publication.models import PublicationBase, entity_projection, inbox, outbox
 from services.publication.projection.handlers import ENTITY_HANDLERS
 from services.publication.projection.router import router as projection_router
 from services.publication.settings import PublicationSettings
 from shared.app import create_app
+from shared.events import TOPIC_ENTITIES
+from shared.resync import projection_stream, watch
+from shared.resync_api import resync_router
 from shared.runtime import ConsumerSpec, ServiceRuntime
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -39,9 +42,15 @@ def build_runtime(settings: PublicationSettings) -> ServiceRuntime:
 
 def build_app(settings: PublicationSettings | None = None) -> FastAPI:
     runtime = build_runtime(settings or PublicationSettings())
-    return create_app(
+    monitor = watch(
+        runtime,
+        [projection_stream(TOPIC_ENTITIES, entity_projection)],
+    )
+    app = create_app(
         runtime,
         title="Publication service · 抽查结果公示",
         description=DESCRIPTION,
-        routers=[projection_router],
+        routers=[projection_router, resync_router()],
     )
+    app.state.resync = monitor
+    return app

@@ -1,8 +1,10 @@
 from services.registry.app import build_app, build_runtime
 from services.registry.generator import cli as generator_cli
 from services.registry.imports import cli as import_cli
+from services.registry.replay import STREAMS
 from services.registry.settings import RegistrySettings
 from shared.cli import main_guard, run_service_cli
+from shared.replay_cli import replay_command
 
 
 def main() -> int:
@@ -21,6 +23,7 @@ def main() -> int:
                 generator_cli.configure,
                 generator_cli.run,
             ),
+            "replay": replay_command(RegistrySettings, build_runtime, STREAMS),
         },
     )
 

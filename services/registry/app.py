@@ -14,9 +14,11 @@ from services.registry.inspectors.router import router as inspectors_router
 from services.registry.models import RegistryBase, inbox, outbox
 from services.registry.records.router import router as records_router
 from services.registry.relations.router import router as relations_router
+from services.registry.replay import STREAMS
 from services.registry.settings import RegistrySettings
 from services.registry.tags.router import router as tags_router
 from shared.app import create_app
+from shared.resync_api import owner_routers, serve_replays
 from shared.runtime import ServiceRuntime
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -49,7 +51,9 @@ def build_app(settings: RegistrySettings | None = None) -> FastAPI:
             records_router,
             relations_router,
             inspectors_router,
+            *owner_routers("registry", STREAMS),
         ],
     )
     app.state.import_jobs = jobs
+    serve_replays(app, runtime, STREAMS)
     return app

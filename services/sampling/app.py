@@ -6,11 +6,20 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.sampling.models import SamplingBase, inbox, outbox
+from services.sampling.models import (
+    SamplingBase,
+    entity_projection,
+    inbox,
+    inspector_projection,
+    outbox,
+)
 from services.sampling.projection.handlers import ENTITY_HANDLERS, INSPECTOR_HANDLERS
 from services.sampling.projection.router import router as projection_router
 from services.sampling.settings import SamplingSettings
 from shared.app import create_app
+from shared.events import TOPIC_ENTITIES, TOPIC_INSPECTORS
+from shared.resync import projection_stream, watch
+from shared.resync_api import resync_router
 from shared.runtime import ConsumerSpec, ServiceRuntime
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -43,9 +52,18 @@ def build_runtime(settings: SamplingSettings) -> ServiceRuntime:
 
 def build_app(settings: SamplingSettings | None = None) -> FastAPI:
     runtime = build_runtime(settings or SamplingSettings())
-    return create_app(
+    monitor = watch(
+        runtime,
+        [
+            projection_stream(TOPIC_ENTITIES, entity_projection),
+            projection_stream(TOPIC_INSPECTORS, inspector_projection),
+        ],
+    )
+    app = create_app(
         runtime,
         title="Sampling service · 双随机抽查",
         description=DESCRIPTION,
-        routers=[projection_router],
+        routers=[projection_router, resync_router()],
     )
+    app.state.resync = monitor
+    return app

@@ -2,8 +2,10 @@ from services.scoring.app import build_app, build_runtime
 from services.scoring.audit.cli import EXTRA as AUDIT_COMMANDS
 from services.scoring.classify import cli as classify_cli
 from services.scoring.evaluation.cli import EVALUATE
+from services.scoring.replay import STREAMS
 from services.scoring.settings import ScoringSettings
 from shared.cli import main_guard, run_service_cli
+from shared.replay_cli import replay_command
 
 
 def main() -> int:
@@ -17,6 +19,7 @@ def main() -> int:
             "warnings-scan": classify_cli.SCAN,
             "evaluate": EVALUATE,
             **AUDIT_COMMANDS,
+            "replay": replay_command(ScoringSettings, build_runtime, STREAMS),
         },
     )
 

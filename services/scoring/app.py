@@ -18,12 +18,16 @@ from services.scoring.features.handlers import (
 )
 from services.scoring.indicators.router import router as models_router
 from services.scoring.indicators.store import seed_shipped
-from services.scoring.models import ScoringBase, inbox, outbox
+from services.scoring.models import ScoringBase, entity_projection, inbox, outbox
 from services.scoring.projection.router import router as projection_router
+from services.scoring.replay import STREAMS
 from services.scoring.settings import ScoringSettings
 from services.scoring.warnings.router import router as warnings_router
 from shared.app import create_app
 from shared.db import transaction
+from shared.events import TOPIC_ENTITIES
+from shared.resync import projection_stream, watch
+from shared.resync_api import owner_routers, resync_router, serve_replays
 from shared.runtime import ConsumerSpec, ServiceRuntime
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -68,7 +72,8 @@ def build_runtime(settings: ScoringSettings) -> ServiceRuntime:
 
 def build_app(settings: ScoringSettings | None = None) -> FastAPI:
     runtime = build_runtime(settings or ScoringSettings())
-    return create_app(
+    monitor = watch(runtime, [projection_stream(TOPIC_ENTITIES, entity_projection)])
+    app = create_app(
         runtime,
         title="Scoring service · 信用风险分类",
         description=DESCRIPTION,
@@ -80,5 +85,10 @@ def build_app(settings: ScoringSettings | None = None) -> FastAPI:
             audit_router,
             exports_router,
             warnings_router,
+            *owner_routers("scoring", STREAMS),
+            resync_router(),
         ],
     )
+    app.state.resync = monitor
+    serve_replays(app, runtime, STREAMS)
+    return app

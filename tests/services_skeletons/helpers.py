@@ -43,6 +43,9 @@ class Skeleton:
     built: bool = False
 
 
+# A consumer's resync checks (shared.resync_api), in every consuming service.
+RESYNC_ROUTES = {("GET", "/v1/admin/resync"), ("POST", "/v1/admin/resync/check")}
+
 SCORING = Skeleton(
     "scoring",
     ScoringSettings,
@@ -68,6 +71,7 @@ SAMPLING = Skeleton(
         ("GET", "/v1/projection/entities/{code}"),
         ("GET", "/v1/projection/inspectors/{certificate_no}"),
         ("GET", "/v1/projection/stats"),
+        *RESYNC_ROUTES,
     },
 )
 PUBLICATION = Skeleton(
@@ -76,7 +80,7 @@ PUBLICATION = Skeleton(
     publication_app,
     8004,
     {"entities": ["registry.entities"]},
-    {("GET", "/v1/projection/stats")},
+    {("GET", "/v1/projection/stats"), *RESYNC_ROUTES},
 )
 SKELETONS = [SCORING, SAMPLING, PUBLICATION]
 WITH_ENTITY_READ = [SCORING, SAMPLING]

@@ -21,6 +21,7 @@ from shared.access import (
     CREDIT,
     DIRECTORY_READ,
     INSPECTOR_DIRECTORY_READ,
+    OPERATIONS,
     Guard,
 )
 from shared.auth import Role, mint_token
@@ -95,10 +96,14 @@ def test_the_same_data_has_the_same_guard_in_every_service(tmp_path: Path) -> No
     assert by_route[("sampling", "GET", "/v1/projection/inspectors/{certificate_no}")] is (
         INSPECTOR_DIRECTORY_READ
     )
+    # Replays and resync checks are the system administrator's, in every service.
+    admin = {k for k in by_route if k[2].startswith("/v1/admin/")}
+    assert {k[0] for k in admin} == {"registry", "scoring", "sampling", "publication"}
+    assert all(by_route[k] is OPERATIONS for k in admin)
     scoring_own = {
         path
         for (name, _m, path), guard in by_route.items()
-        if name == "scoring" and not path.startswith("/v1/projection")
+        if name == "scoring" and not path.startswith(("/v1/projection", "/v1/admin/"))
     }
     assert scoring_own and all(
         by_route[k] is CREDIT for k in by_route if k[0] == "scoring" and k[2] in scoring_own

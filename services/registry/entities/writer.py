@@ -75,8 +75,9 @@ def _decimal_as_str(value: object) -> str:
     raise TypeError(f"cannot hash a {type(value).__name__}")
 
 
-# Column order of the entity rows built below; created_at/updated_at are the batch's time.
-_ENTITY_COLUMNS = (
+# Column order of the entity rows built below (and of the rows the replay reads);
+# created_at/updated_at are the batch's time.
+ENTITY_COLUMNS = (
     "code",
     "code_kind",
     "name",
@@ -132,7 +133,7 @@ def write_entities(
         if old is None:
             rows.new.append(values)
         else:
-            rows.changed.append(dict(zip(_ENTITY_COLUMNS, values, strict=True)))
+            rows.changed.append(dict(zip(ENTITY_COLUMNS, values, strict=True)))
         rows.licences.extend((code, k) for k in item.licences)
         rule_tags = rule_tags_of(item.industry_code, item.licences)
         rows.tags.extend((code, manual_ids[t], "manual") for t in item.tags)
@@ -145,7 +146,7 @@ def write_entities(
             else "changed"
         )
         tag_names = sorted(set(item.tags).union(rule_tags.values()))
-        rows.events.append((code, _event_data(values, kind, item.licences, tag_names)))
+        rows.events.append((code, entity_event_data(values, kind, item.licences, tag_names)))
         outcomes.append(EntityOutcome(code, "created" if old is None else "updated", version))
     _store(session, outbox, rows, datetime.now(UTC))
     return outcomes
@@ -177,7 +178,7 @@ def _store(session: Session, outbox: Outbox, rows: _Rows, now: datetime) -> None
     """Write a batch's rows and events; only the rare updates go through SQLAlchemy."""
     stamps = {"created_at": now, "updated_at": now}
     if rows.new:
-        bulk_insert(session, ENTITIES, _ENTITY_COLUMNS, rows.new, constants=stamps)
+        bulk_insert(session, ENTITIES, ENTITY_COLUMNS, rows.new, constants=stamps)
     if rows.changed:
         changed_codes = [str(r["code"]) for r in rows.changed]
         for chunk in chunks(changed_codes):
@@ -220,7 +221,7 @@ class _EntityLike(Protocol):
 
 
 def _entity_values(item: _EntityLike, content_hash: str, version: int) -> tuple[Any, ...]:
-    """The item's row in ``_ENTITY_COLUMNS`` order."""
+    """The item's row in ``ENTITY_COLUMNS`` order."""
     return (
         item.code,
         item.code_kind,
@@ -238,7 +239,7 @@ def _entity_values(item: _EntityLike, content_hash: str, version: int) -> tuple[
     )
 
 
-def _event_data(
+def entity_event_data(
     values: tuple[Any, ...], change: str, licences: list[str], tags: list[str]
 ) -> dict[str, object]:
     """The EntitySnapshot fields of an entity row, in the model's order (its event data)."""
@@ -273,7 +274,7 @@ def snapshot_data(
     tags: list[str],
 ) -> dict[str, object]:
     """The item's EntitySnapshot fields, in the model's order."""
-    return _event_data(_entity_values(item, "", version), change, item.licences, tags)
+    return entity_event_data(_entity_values(item, "", version), change, item.licences, tags)
 
 
 def snapshot_of(
