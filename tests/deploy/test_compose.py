@@ -342,8 +342,6 @@ def test_prometheus_scrapes_every_app_service(services: dict[str, Any]) -> None:
 
 def _exported_metric_names() -> dict[str, set[str]]:
     """Per service, the sample names its metrics expose, from shared.metrics itself."""
-    from shared.metrics import service_metrics
-
     suffixes = {
         "counter": ("_total", "_created"),
         "gauge": ("",),
@@ -352,13 +350,23 @@ def _exported_metric_names() -> dict[str, set[str]]:
     }
     exported: dict[str, set[str]] = {}
     for app in APP_SERVICES:
-        metrics = service_metrics(app)
         names: set[str] = set()
-        for field in dataclasses.fields(metrics):
-            for family in getattr(metrics, field.name).describe():
-                names |= {family.name + s for s in suffixes[family.type]}
+        for family in _metric_families(app):
+            names |= {family.name + s for s in suffixes[family.type]}
         exported[app] = names
     return exported
+
+
+def _metric_families(app: str) -> list[Any]:
+    """Every metric family the service defines: its requests' and events' metrics, and
+    its background components' health."""
+    from shared.metrics import component_metrics, service_metrics
+
+    families = []
+    for metrics in (service_metrics(app), component_metrics(app)):
+        for field in dataclasses.fields(metrics):
+            families += getattr(metrics, field.name).describe()
+    return families
 
 
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')
@@ -456,13 +464,12 @@ def test_grafana_dashboard_uses_only_defined_metrics() -> None:
             used |= names
 
     # Every metric family of every service is on the dashboard.
-    from shared.metrics import service_metrics
-
     for app in APP_SERVICES:
-        metrics = service_metrics(app)
-        for field in dataclasses.fields(metrics):
-            family = getattr(metrics, field.name).describe()[0].name
-            assert any(n.startswith(family) and n in exported[app] for n in used), (app, family)
+        for family in _metric_families(app):
+            assert any(n.startswith(family.name) and n in exported[app] for n in used), (
+                app,
+                family.name,
+            )
 
     joined = "\n".join(exprs)
     assert re.search(r"histogram_quantile\(\s*0\.95\s*,.*_bucket", joined), "p95 latency panel"
