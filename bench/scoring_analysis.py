@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import bench_arguments, ensure_data, fresh_store  # noqa: E402
 from bench.scoring_full_run import penalty_events  # noqa: E402
-from services.scoring.app import build_app  # noqa: E402
+from services.scoring.app import build_app, reclassifier_of  # noqa: E402
 from services.scoring.audit import log as audit  # noqa: E402
 from services.scoring.classify.full_run import run_monthly  # noqa: E402
 from services.scoring.features.bootstrap import bootstrap  # noqa: E402
@@ -200,10 +200,12 @@ def records_stream(runtime: ServiceRuntime, records: int, seed: int) -> Callable
         codes = sorted(s.execute(select(entity_classes.c.code)).scalars())[:records]
     envelopes = [e.envelope("bench", at=datetime.now(UTC)) for e in penalty_events(codes, seed)]
     consumer = runtime.offline_consumer("records")
+    reclassifier = reclassifier_of(runtime)
 
     def write() -> None:
         for i in range(0, len(envelopes), RECORDS_BATCH):
             consumer.apply_envelopes(envelopes[i : i + RECORDS_BATCH])
+            reclassifier.drain()
 
     return write
 

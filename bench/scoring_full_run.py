@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import bench_arguments, ensure_data, fresh_store, peak_rss_mb  # noqa: E402
-from services.scoring.app import build_runtime  # noqa: E402
+from services.scoring.app import build_runtime, reclassifier_of  # noqa: E402
 from services.scoring.classify.full_run import run_monthly  # noqa: E402
 from services.scoring.features.bootstrap import bootstrap  # noqa: E402
 from services.scoring.models import entity_classes  # noqa: E402
@@ -93,11 +93,13 @@ def main() -> int:
             classified = sorted(s.execute(select(entity_classes.c.code)).scalars())
         picks = random.Random(args.seed).sample(classified, min(args.records, len(classified)))
         consumer = runtime.offline_consumer("records")
+        reclassifier = reclassifier_of(runtime)
         latencies = []
         for event in penalty_events(picks, args.seed):
             envelope = event.envelope("bench", at=datetime.now(UTC))
             t = time.perf_counter()
             consumer.apply_envelopes([envelope])
+            reclassifier.drain()  # the record's fact, then its entity scored again
             latencies.append(time.perf_counter() - t)
 
     ms = np.array(latencies) * 1000

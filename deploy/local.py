@@ -66,6 +66,7 @@ class DemoReach:
 
     scoring_entities: int
     scoring_records: int  # record events scoring's consumer applied since it started
+    scoring_unclassified: int  # entities the reclassifier has still to score
     sampling_entities: int
     sampling_inspectors: int
     publication_entities: int
@@ -85,8 +86,10 @@ def demo_target(summaries: dict[str, dict[str, Any]]) -> DemoTarget:
 
 def still_missing(target: DemoTarget, reach: DemoReach) -> list[str]:
     """Each part of the demo some service has not taken in yet, as "have/want what"; none
-    once every projection holds the directory and scoring has applied every record (its
-    classes commit with the facts and the projection, so they are there too)."""
+    once every projection holds the directory, scoring has applied every record and
+    scored every entity they touched."""
+    waiting = reach.scoring_unclassified
+    unscored = [f"scoring {waiting:,} entities awaiting classification"] if waiting else []
     parts = [
         ("scoring", reach.scoring_entities, target.entities, "entities"),
         ("scoring", reach.scoring_records, target.records, "records"),
@@ -94,7 +97,8 @@ def still_missing(target: DemoTarget, reach: DemoReach) -> list[str]:
         ("sampling", reach.sampling_inspectors, target.inspectors, "inspectors"),
         ("publication", reach.publication_entities, target.entities, "entities"),
     ]
-    return [f"{svc} {have:,}/{want:,} {what}" for svc, have, want, what in parts if have < want]
+    behind = [f"{svc} {have:,}/{want:,} {what}" for svc, have, want, what in parts if have < want]
+    return behind + unscored
 
 
 def demo_reach(services: dict[str, ServiceProcess], token: str) -> DemoReach:
@@ -106,6 +110,7 @@ def demo_reach(services: dict[str, ServiceProcess], token: str) -> DemoReach:
     return DemoReach(
         scoring_entities=scoring["entities"],
         scoring_records=services["scoring"].events_applied().get("records", 0),
+        scoring_unclassified=scoring["awaiting_classification"],
         sampling_entities=sampling["entities"],
         sampling_inspectors=sampling["inspectors"],
         publication_entities=stats("publication")["entities"],

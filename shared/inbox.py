@@ -88,6 +88,7 @@ class InboxConsumer:
         dlq_producer: KafkaProducer | None = None,
         connect: Connect | None = None,
         after_batch: Callable[[Session], None] | None = None,
+        after_commit: Callable[[], None] | None = None,
         health: ComponentHealth | None = None,
     ) -> None:
         self.name = name
@@ -103,6 +104,7 @@ class InboxConsumer:
         # Work done once per batch, in its transaction, after every handler (e.g. scoring
         # reclassifies each touched entity once, not once per record).
         self.after_batch = after_batch
+        self.after_commit = after_commit
         self.metrics = service_metrics(service)
         self.component_metrics = component_metrics(service)
 
@@ -195,6 +197,8 @@ class InboxConsumer:
                 )
         self.metrics.consumer_batch_seconds.labels(self.name).observe(time.perf_counter() - started)
         self.metrics.events_consumed.labels(self.name, "applied").inc(len(fresh))
+        if fresh and self.after_commit is not None:
+            self.after_commit()
 
     def _handle(self, session: Session, run: Sequence[_Parsed]) -> None:
         handler = self.handlers.get(run[0].envelope.type)

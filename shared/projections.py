@@ -128,7 +128,7 @@ def upsert_newer(session: Session, table: Table, key_column: str, row: Mapping[s
     One statement (INSERT … ON CONFLICT DO UPDATE … WHERE stored.version <
     excluded.version), so two consumers racing on one key cannot interleave a read and a
     write. Returns whether the row was written (False: an equal or older version)."""
-    stmt = _insert(session.get_bind().dialect.name, table).values(dict(row))
+    stmt = dialect_insert(session.get_bind().dialect.name, table).values(dict(row))
     stmt = stmt.on_conflict_do_update(
         index_elements=[table.c[key_column]],
         set_={c: stmt.excluded[c] for c in row if c != key_column},
@@ -139,13 +139,14 @@ def upsert_newer(session: Session, table: Table, key_column: str, row: Mapping[s
     return result.rowcount > 0  # type: ignore[attr-defined]
 
 
-def _insert(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
-    # Both dialects spell the upsert alike; other databases are not supported stores.
+def dialect_insert(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that can take ``on_conflict_do_update``/``…_nothing``: both supported
+    stores spell the upsert alike; other databases are not supported stores."""
     if dialect == "postgresql":
         return postgresql.insert(table)
     if dialect == "sqlite":
         return sqlite.insert(table)
-    raise NotImplementedError(f"upsert_newer does not support the {dialect} dialect")
+    raise NotImplementedError(f"no upsert for the {dialect} dialect")
 
 
 def newest_per_key(rows: Sequence[Mapping[str, Any]], key_column: str) -> list[Mapping[str, Any]]:

@@ -46,6 +46,9 @@ class ConsumerSpec:
     name: str
     handlers: dict[str, Handler]
     after_batch: Callable[[Session], None] | None = None
+    # Called once a batch that applied something has committed (e.g. to wake a worker
+    # that takes the batch's work further).
+    after_commit: Callable[[], None] | None = None
     # Events per poll, hence per transaction: on SQLite a batch holds the store's write
     # lock, which the relay and the requests of the same service wait for.
     max_poll_records: int = 2000
@@ -141,7 +144,7 @@ class ServiceRuntime:
             wait_s=wait_s,
         )
 
-    def _component(self, name: str) -> ComponentHealth:
+    def component(self, name: str) -> ComponentHealth:
         health = ComponentHealth(self.settings.service_name, name)
         self.health[name] = health
         return health
@@ -163,7 +166,7 @@ class ServiceRuntime:
             service=s.service_name,
             batch_size=s.relay_batch_size,
             retention=timedelta(days=s.outbox_retention_days),
-            health=self._component("relay"),
+            health=self.component("relay"),
         )
 
     def offline_consumer(self, name: str) -> InboxConsumer:
@@ -179,6 +182,7 @@ class ServiceRuntime:
             inbox=self.inbox_table,
             handlers=spec.handlers,
             after_batch=spec.after_batch,
+            after_commit=spec.after_commit,
         )
 
     def make_consumer(self, spec: ConsumerSpec) -> InboxConsumer:
@@ -207,7 +211,8 @@ class ServiceRuntime:
             inbox=self.inbox_table,
             handlers=spec.handlers,
             after_batch=spec.after_batch,
-            health=self._component(f"consumer-{spec.name}"),
+            after_commit=spec.after_commit,
+            health=self.component(f"consumer-{spec.name}"),
         )
 
     def _spawn(self, name: str, target: Callable[[threading.Event], None]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -9,12 +10,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.scoring.analysis.router import router as analysis_router
 from services.scoring.audit.router import router as audit_router
+from services.scoring.classify.pending import Reclassifier
 from services.scoring.classify.router import router as classes_router
 from services.scoring.exports.router import router as exports_router
 from services.scoring.features.handlers import (
     ENTITY_HANDLERS,
     RECORD_HANDLERS,
-    reclassify_touched,
+    mark_touched,
 )
 from services.scoring.indicators.router import router as models_router
 from services.scoring.indicators.store import seed_shipped
@@ -51,23 +53,29 @@ def seed_reference_data(sessions: sessionmaker[Session]) -> None:
 
 
 def build_runtime(settings: ScoringSettings) -> ServiceRuntime:
-    return ServiceRuntime(
+    wake = threading.Event()
+    runtime = ServiceRuntime(
         settings=settings,
         metadata=ScoringBase.metadata,
         migrations=MIGRATIONS,
         outbox_table=outbox,
         inbox_table=inbox,
         consumers=[
-            # Entity batches cost the same per event at 500 as at 2,000 (measured in
-            # process), and a first classification of 2,000 held the store ~1 s; record
-            # batches lose half their speed at 500 (the rules and the frame per batch).
-            ConsumerSpec(
-                "entities", ENTITY_HANDLERS, after_batch=reclassify_touched, max_poll_records=500
-            ),
-            ConsumerSpec("records", RECORD_HANDLERS, after_batch=reclassify_touched),
+            ConsumerSpec(name, handlers, after_batch=mark_touched, after_commit=wake.set)
+            for name, handlers in (("entities", ENTITY_HANDLERS), ("records", RECORD_HANDLERS))
         ],
         after_migrate=seed_reference_data,
     )
+    # The consuming process also scores what its consumers marked.
+    if settings.run_consumers:
+        runtime.workers.append(("reclassifier", reclassifier_of(runtime, wake).run))
+    return runtime
+
+
+def reclassifier_of(runtime: ServiceRuntime, wake: threading.Event | None = None) -> Reclassifier:
+    """The reclassifier on ``runtime``'s store (also for tests and bulk loads, which
+    ``drain`` it after applying events offline)."""
+    return Reclassifier(runtime.sessions, runtime.outbox, runtime.component("reclassifier"), wake)
 
 
 def build_app(settings: ScoringSettings | None = None) -> FastAPI:

@@ -43,6 +43,22 @@ entity_projection = entity_projection_table(_META)
 Index("ix_entity_projection_address", entity_projection.c.address)
 Index("ix_entity_projection_legal_representative", entity_projection.c.legal_representative)
 
+# Entities whose facts changed since they were last classified. The consumers only keep
+# facts and mark the entities here, in their own transaction; the reclassifier
+# (classify/pending.py) scores the marked ones in large batches and removes the marks
+# with the class it wrote. An entity with an entity event and twenty records in flight is
+# scored once, not once per batch that touched it. ``touches`` counts the marks: the
+# reclassifier removes a mark only if nobody marked it again meanwhile.
+pending_reclassification = Table(
+    "pending_reclassification",
+    _META,
+    Column("code", String(40), primary_key=True),
+    # The directory entry itself changed: the entity warning rules run too.
+    Column("entity_changed", Boolean, nullable=False),
+    Column("touches", Integer, nullable=False),
+    Column("marked_at", UtcDateTime, nullable=False, index=True),
+)
+
 # One row per credit-relevant fact that an indicator can count: penalties, list entries and
 # removals, complaints, changes, inspection problems (registry records and sampling
 # results alike), failed product sampling, adverse pushes from other departments.

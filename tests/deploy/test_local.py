@@ -46,11 +46,15 @@ def test_ready_only_once_the_demo_has_reached_every_service():
         }
     )
     assert target == DemoTarget(entities=2000, inspectors=40, records=16000)
-    everywhere = DemoReach(2000, 16000, 2000, 40, 2000)
+    everywhere = DemoReach(2000, 16000, 0, 2000, 40, 2000)
     assert still_missing(target, everywhere) == []
     # Every projection full but scoring still applying records: not ready, and said so.
     assert still_missing(target, replace(everywhere, scoring_records=15999)) == [
         "scoring 15,999/16,000 records"
+    ]
+    # Every record applied but entities still to be scored again: not ready either.
+    assert still_missing(target, replace(everywhere, scoring_unclassified=310)) == [
+        "scoring 310 entities awaiting classification"
     ]
     lagging = replace(everywhere, sampling_inspectors=0, publication_entities=1200)
     assert still_missing(target, lagging) == [

@@ -35,6 +35,7 @@ from services.registry.vocab import (
 from services.sampling.app import build_app as sampling_app
 from services.sampling.settings import SamplingSettings
 from services.scoring.app import build_app as scoring_app
+from services.scoring.app import reclassifier_of
 from services.scoring.settings import ScoringSettings
 from shared.auth import Role, mint_token
 from shared.runtime import ServiceRuntime
@@ -211,6 +212,7 @@ def seed_scoring(app: FastAPI, headers: Callable[..., dict[str, str]], seeded: S
         scoring_record(e.code, "penalty", today - timedelta(days=60), amount=5000) for e in entities
     ]
     runtime.offline_consumer("records").apply_envelopes([r.envelope("fuzz") for r in records])
+    reclassifier_of(runtime).drain()  # classes, as the consumers' process would score them
     seeded.add("code", *(e.code for e in entities))
     client = TestClient(app)
     h = headers()

@@ -13,7 +13,7 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from services.scoring.app import build_app
+from services.scoring.app import build_app, reclassifier_of
 from services.scoring.features.bootstrap import code_kind
 from services.scoring.settings import ScoringSettings
 from shared.auth import Role, mint_token
@@ -55,6 +55,7 @@ class Scoring:
             )
             if pending and (consumer != current or len(pending) >= batch):
                 self.runtime.offline_consumer(current).apply_envelopes(pending)  # type: ignore[arg-type]
+                reclassifier_of(self.runtime).drain()  # as the consumers' process does
                 pending = []
             if ev is not None:
                 current = consumer

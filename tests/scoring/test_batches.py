@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.registry.generator.generate import generate
-from services.scoring.app import build_runtime
+from services.scoring.app import build_runtime, reclassifier_of
 from services.scoring.models import entity_classes, facts, outbox, warnings
 from services.scoring.settings import ScoringSettings
 from shared.events import TOPIC_ENTITIES, EventData
@@ -35,6 +35,7 @@ def fed(db_url: str, events: list[EventData], batch: int) -> ServiceRuntime:
         )
     )
     runtime.migrate()
+    reclassifier = reclassifier_of(runtime)
     for name, topic_events in (
         ("entities", [e for e in events if e.TOPIC == TOPIC_ENTITIES]),
         ("records", [e for e in events if e.TOPIC != TOPIC_ENTITIES]),
@@ -43,6 +44,7 @@ def fed(db_url: str, events: list[EventData], batch: int) -> ServiceRuntime:
         envelopes = [e.envelope("registry") for e in topic_events]
         for i in range(0, len(envelopes), batch):
             consumer.apply_envelopes(envelopes[i : i + batch])
+            reclassifier.drain()
     return runtime
 
 

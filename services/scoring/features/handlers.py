@@ -1,8 +1,10 @@
-"""Scoring's inbox handlers: keep the facts, then reclassify each touched entity once at
-the end of the batch (a backfill of twenty records of one firm scores it once).
+"""Scoring's inbox handlers: keep the facts and mark each touched entity for the
+reclassifier (classify/pending.py), which scores the marked ones in large batches (a
+backfill of twenty records of one firm, and its entity event, score it once).
 
-The consumer loop owns the transaction and the inbox row, so the facts, the new class,
-its ``scoring.classes`` event and any warning commit together, exactly once."""
+The consumer loop owns the transaction and the inbox row, so the facts, the marks and
+any warning a record raises commit together, exactly once; the class, its
+``scoring.classes`` event and the entity warnings commit with the removal of the mark."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from services.scoring.classify.incremental import reclassify_many
+from services.scoring.classify import pending
 from services.scoring.features import facts as fact_of
 from services.scoring.models import annual_reports, entity_projection, facts, outbox, relations
 from services.scoring.warnings import hooks
@@ -39,14 +41,16 @@ OUTBOX = Outbox(outbox, "scoring")
 _TOUCHED = "scoring.touched"
 
 
-def touch(session: Session, code: str) -> None:
-    session.info.setdefault(_TOUCHED, set()).add(code)
+def touch(session: Session, code: str, *, entity_changed: bool = False) -> None:
+    """Mark ``code`` for reclassification when the batch commits; ``entity_changed``:
+    its directory entry changed (the entity warning rules run too)."""
+    touched: dict[str, bool] = session.info.setdefault(_TOUCHED, {})
+    touched[code] = touched.get(code, False) or entity_changed
 
 
-def reclassify_touched(session: Session) -> None:
-    """``after_batch`` of scoring's consumers: reclassify every entity the batch touched,
-    all in one pass."""
-    reclassify_many(session, OUTBOX, sorted(session.info.pop(_TOUCHED, ())), as_of=china_today())
+def mark_touched(session: Session) -> None:
+    """``after_batch`` of scoring's consumers: mark every entity the batch touched."""
+    pending.mark(session, session.info.pop(_TOUCHED, {}))
 
 
 def store_fact(session: Session, fact: fact_of.Fact | fact_of.AnnualReport) -> bool:
@@ -99,14 +103,13 @@ def store_facts(
 
 def on_entities(session: Session, events: Sequence[tuple[Envelope, EventData]]) -> None:
     """Keep the newest snapshots of a run of entity events; the entities whose projection
-    changed are reclassified at the end of the batch and meet the warning rules."""
+    changed are marked for the reclassifier, which also runs the entity warning rules."""
     rows = newest_per_key(snapshot_rows(events, EntitySnapshot, entity_row), "code")
     stored = stored_versions(session, entity_projection, "code", [r["code"] for r in rows])
     newer = [r for r in rows if r["version"] > stored.get(r["code"], -1)]
     upsert_newer_many(session, entity_projection, "code", newer)
     for row in newer:
-        touch(session, row["code"])
-    hooks.on_entities(session, OUTBOX, [r["code"] for r in newer], as_of=china_today())
+        touch(session, row["code"], entity_changed=True)
 
 
 def on_entity(session: Session, envelope: Envelope, data: EventData) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from services.scoring.classify.pending import pending_in_jurisdiction
 from services.scoring.models import entity_projection
 from services.scoring.projection.schemas import ProjectionStats
 from shared.auth import Principal
@@ -18,4 +19,5 @@ def stats(session: Session, *, principal: Principal) -> ProjectionStats:
     return ProjectionStats(
         region_prefix=principal.region_prefix,
         entities=count_in_jurisdiction(session, entity_projection, principal),
+        awaiting_classification=pending_in_jurisdiction(session, principal),
     )
