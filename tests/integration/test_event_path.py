@@ -220,7 +220,11 @@ class TopicReader:
     and its messages' event ids up to the end offsets taken when asked."""
 
     def __init__(self, bootstrap: str, topic: str) -> None:
-        self.consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        # A poll returns at most max_poll_records of a fetched batch: large, so that one
+        # poll hands over a relay batch whole.
+        self.consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap, enable_auto_commit=False, max_poll_records=100_000
+        )
         self.partitions = [
             TopicPartition(topic, p) for p in self.consumer.partitions_for_topic(topic) or ()
         ]
@@ -235,7 +239,9 @@ class TopicReader:
 
     def event_ids(self, stall: float = 60) -> Counter[str]:
         """How many copies of each event id the topic holds, read from the start up to the
-        end offsets taken now: exact, as a fetch returns the last batch whole."""
+        end offsets taken now and on until a poll finds nothing more: the end offsets
+        point into the last batch (see ``end_total``), whose rest a fetch returns whole
+        but a poll may hand over in parts."""
         ends = self.consumer.end_offsets(self.partitions)
         self.consumer.seek_to_beginning(*self.partitions)
         copies: Counter[str] = Counter()
@@ -247,6 +253,9 @@ class TopicReader:
                 moved = time.monotonic()
             behind = [tp for tp in behind if self.consumer.position(tp) < ends[tp]]
             assert time.monotonic() - moved < stall, f"no message for {stall:.0f}s, {behind}"
+        while rest := self.consumer.poll(timeout_ms=500):
+            for records in rest.values():
+                copies.update(orjson.loads(r.value)["id"] for r in records)
         return copies
 
     def close(self) -> None:
