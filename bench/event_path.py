@@ -18,7 +18,10 @@ alone once the one before has caught up, so each figure is that service's own ca
   scoring's records/s); ``…_batch_txn_ms_mean`` / ``…_batch_txn_ms_p95``: how long one
   batch's transaction holds the store (on SQLite: the write lock the relay and the
   requests of the same service wait for);
-- ``catch_up_s``: import end → every consumer has applied every event of its topics;
+- ``scoring_reclassified_per_s``: scoring's reclassifier, entities scored again per second
+  (its consumers only keep facts and mark the entities they touch);
+- ``catch_up_s``: import end → every consumer has applied every event of its topics and
+  scoring has scored every entity they marked;
 - ``idle_cpu_<service>_pct``: CPU the process used over ``--idle-window`` seconds after
   that, with every lag at 0 (100 = one core);
 - ``ref_sqlite_rows_per_s``: a bare sqlite3 ``executemany`` of N rows of the projection's
@@ -59,6 +62,7 @@ CONSUMERS: dict[tuple[str, str], tuple[str, ...]] = {
     ("publication", "entities"): ("registry.entities",),
 }
 CONSUMING = ("scoring", "sampling", "publication")
+RECLASSIFIER = "reclassifier"  # scoring's worker scoring the entities its consumers marked
 POLL_S = 0.5
 
 
@@ -117,6 +121,8 @@ def main() -> int:
                 start(name)
         relay = Progress()
         applied = {key: Progress() for key in CONSUMERS}
+        reclassified = Progress()
+        unscored = [0]  # entities marked by scoring's consumers, not scored yet
 
         def observe() -> None:
             now = time.perf_counter()
@@ -124,6 +130,13 @@ def main() -> int:
             for (svc, consumer), progress in applied.items():
                 if svc in services:
                     progress.observe(now, services[svc].events_applied().get(consumer, 0))
+            if "scoring" in services:
+                scoring = services["scoring"]
+                label = {"component": RECLASSIFIER}
+                reclassified.observe(
+                    now, int(scoring.metric("scoring_component_items_total", **label) or 0)
+                )
+                unscored[0] = int(scoring.metric("scoring_component_backlog", **label) or 0)
 
         t0 = time.perf_counter()
         summaries = {
@@ -137,10 +150,17 @@ def main() -> int:
         }
         deadline = time.monotonic() + args.timeout
 
+        def done(keys: list[tuple[str, str]]) -> bool:
+            scored = unscored[0] == 0 and reclassified.value > 0
+            return all(applied[k].value >= expected[k] for k in keys) and (
+                scored or all(k[0] != "scoring" for k in keys)
+            )
+
         def wait_for(keys: list[tuple[str, str]]) -> None:
-            while not all(applied[k].value >= expected[k] for k in keys):
+            while not done(keys):
                 if time.monotonic() > deadline:
                     behind = {f"{s}.{c}": expected[s, c] - applied[s, c].value for s, c in keys}
+                    behind["scoring.unscored"] = unscored[0]
                     raise SystemExit(f"not caught up within {args.timeout:.0f}s: behind {behind}")
                 for s in services.values():
                     s.check_alive()
@@ -173,6 +193,8 @@ def main() -> int:
         mean, p95 = batch_txn[svc, consumer]
         print(f"{svc}_{consumer}_batch_txn_ms_mean={mean:.1f}")
         print(f"{svc}_{consumer}_batch_txn_ms_p95={p95}")
+    print(f"scoring_reclassified={reclassified.value}")
+    print(f"scoring_reclassified_per_s={reclassified.rate():.0f}")
     for name, count in counts.items():
         print(f"{name}={count}")
     print(f"catch_up_s={caught_up - import_end:.1f}")

@@ -92,6 +92,8 @@ class ComponentMetrics:
     restarts: Counter
     logs_replaced: Counter
     assigned_partitions: Gauge
+    items: Counter
+    backlog: Gauge
 
 
 @cache
@@ -118,6 +120,14 @@ def component_metrics(service: str) -> ComponentMetrics:
             f"{p}_consumer_assigned_partitions",
             "Partitions the consumer holds in its group (0 while it joins or is stopped)",
             ["consumer"],
+        ),
+        # A worker's throughput and what waits for it (scoring's reclassifier: entities
+        # scored, entities marked and not scored yet).
+        items=Counter(
+            f"{p}_component_items_total", "Items a background worker has done", ["component"]
+        ),
+        backlog=Gauge(
+            f"{p}_component_backlog", "Items waiting for a background worker", ["component"]
         ),
     )
 

@@ -27,6 +27,7 @@ from shared import sqlite_writers
 from shared.auth import Principal
 from shared.backoff import Backoff
 from shared.health import ComponentHealth
+from shared.metrics import component_metrics
 from shared.outbox import Outbox
 from shared.projections import dialect_insert
 from shared.workdays import china_today
@@ -121,6 +122,13 @@ class Reclassifier:
         self.health = health
         self.wake = wake or threading.Event()  # the consumers set it after a commit
         self.backoff = Backoff()
+        self.metrics = component_metrics(health.service)
+
+    def _count(self, scored: int) -> None:
+        self.metrics.items.labels(self.health.name).inc(scored)
+        with self.sessions() as session:
+            waiting = session.execute(select(func.count()).select_from(pending)).scalar_one()
+        self.metrics.backlog.labels(self.health.name).set(waiting)
 
     def round(self, *, skip_locked: bool = True) -> int:
         with self.sessions() as session, session.begin():
@@ -146,6 +154,7 @@ class Reclassifier:
                 continue
             self.health.succeeded()
             self.backoff.reset()
+            self._count(n)
             if n:
                 idle = 0.05
                 continue
