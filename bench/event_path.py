@@ -24,16 +24,21 @@ alone once the one before has caught up, so each figure is that service's own ca
   scoring has scored every entity they marked;
 - ``idle_cpu_<service>_pct``: CPU the process used over ``--idle-window`` seconds after
   that, with every lag at 0 (100 = one core);
+- ``resync_s``: broker wiped → complete again: sampling and publication back on empty
+  stores, the broker restarted with an empty log, the registry's snapshot replay of
+  ``registry.entities`` (the runbook's cure) until both projections hold every entity
+  (bench/resync.py measures the same in one process, without the rest of the system);
 - ``ref_sqlite_rows_per_s``: a bare sqlite3 ``executemany`` of N rows of the projection's
   shape into a keyed table, same run, same machine: divide by it to compare machines.
 
-Bars (issue 10): each projection ≥ 5,000 events/s, scoring ≥ 2,000 records/s. The time a
-wiped broker takes to heal (``resync_s``) is bench/resync.py's."""
+Bars (issue 10): each projection ≥ 5,000 events/s, scoring ≥ 2,000 records/s, ``resync_s``
+≤ 120 s at 200,000 entities."""
 
 from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -48,7 +53,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from bench.common import OUT, bench_arguments, ensure_data, fresh_store  # noqa: E402
 from deploy.processes import ServiceProcess, run_import, start_service, stop_services  # noqa: E402
-from deploy.tansu import free_port, tansu_broker  # noqa: E402
+from deploy.tansu import LocalBroker, free_port, local_broker  # noqa: E402
 from shared.db import make_engine, service_metadata  # noqa: E402
 from shared.events import ALL_TOPICS  # noqa: E402
 from shared.outbox import outbox_table  # noqa: E402
@@ -103,7 +108,8 @@ def main() -> int:
     for old in logs.glob("*.log"):
         old.unlink()
     with ExitStack() as stack:
-        bootstrap = stack.enter_context(tansu_broker())
+        broker = stack.enter_context(local_broker())
+        bootstrap = broker.bootstrap
         urls = {s: fresh_store(stack, args.db, f"event-path-{s}") for s in ("registry", *CONSUMING)}
         env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap}
         env.update({f"{s.upper()}_DATABASE_URL": url for s, url in urls.items()})
@@ -178,6 +184,7 @@ def main() -> int:
         batch_txn = {key: batch_transaction_ms(services[key[0]], key[1]) for key in CONSUMERS}
         counts = projection_counts(urls)
         idle = idle_cpu(services, args.idle_window)
+        resync_s = resync(broker, services, urls, env, start, stack, args.db)
 
     print(f"db={args.db}")
     print(f"mode={args.mode}")
@@ -198,12 +205,58 @@ def main() -> int:
     for name, count in counts.items():
         print(f"{name}={count}")
     print(f"catch_up_s={caught_up - import_end:.1f}")
+    print(f"resync_s={resync_s:.1f}")
     print(f"consumers_start_to_caught_up_s={caught_up - consumers_started:.1f}")
     for name, pct in idle.items():
         print(f"idle_cpu_{name}_pct={pct:.1f}")
     print(f"idle_window_s={args.idle_window:.0f}")
     print(f"ref_sqlite_rows_per_s={ref:.0f}")
     return 0
+
+
+RESYNCED = ("sampling", "publication")  # the projections of registry.entities timed
+
+
+def resync(
+    broker: LocalBroker,
+    services: dict[str, ServiceProcess],
+    urls: dict[str, str],
+    env: dict[str, str],
+    start: Callable[[str], None],
+    stack: ExitStack,
+    db: str,
+) -> float:
+    """Broker wiped → complete again: sampling and publication stop and come back on empty
+    stores (a new replica each), the broker restarts with an empty log, and the runbook's
+    cure runs (`services.registry replay --stream entities`, a snapshot); the seconds from
+    the replay's start until both projections hold every entity. Scoring is stopped first,
+    so that the figure is the projections' (its own resync replays records too)."""
+    stop_services([services.pop(name) for name in ("scoring", *RESYNCED)])
+    for name in RESYNCED:
+        urls[name] = fresh_store(stack, db, f"event-path-{name}-resync")
+        env[f"{name.upper()}_DATABASE_URL"] = urls[name]
+    broker.stop()
+    broker.start()  # memory-only: every event and every group offset is gone
+    for name in RESYNCED:
+        start(name)
+    want = projection_counts(urls)["registry_entities_rows"]
+    print(f"resync: replaying {want:,} entities to {', '.join(RESYNCED)} …", file=sys.stderr)
+    t0 = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "services.registry", "replay", "--stream", "entities", "--no-wait"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    while True:
+        counts = projection_counts(urls)
+        held = {name: counts[f"{name}_entity_projection_rows"] for name in RESYNCED}
+        if all(n >= want for n in held.values()):
+            return time.perf_counter() - t0
+        for name in RESYNCED:
+            services[name].check_alive()
+        time.sleep(POLL_S)
 
 
 def _while(work: Callable[[], dict], observe: Callable[[], None]) -> dict:

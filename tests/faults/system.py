@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from deploy.tansu import free_port, tansu_command
+from deploy.tansu import LocalBroker, local_broker
 from services.registry.app import build_app as build_registry
 from services.registry.imports.importer import run_import
 from services.registry.models import Entity
@@ -24,49 +23,12 @@ from services.registry.settings import RegistrySettings
 from services.sampling.app import build_app as build_sampling
 from services.sampling.settings import SamplingSettings
 from shared.credit_code import make_uscc
-from shared.health import broker_check
 from shared.runtime import ServiceRuntime
 from tests.waiting import wait_until
 
-
-class Broker:
-    """Tansu on a fixed loopback port, stopped and started at will. It keeps its log in
-    memory, so a restart is the worst case of a broker failure: the log is gone."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.bootstrap = f"127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            tansu_command(self.port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        wait_until(
-            lambda: (
-                self.proc is not None
-                and (self.proc.poll() is not None or broker_check(self.bootstrap) == "ok")
-            ),
-            timeout=30,
-            what="the broker to listen",
-        )
-        assert self.proc.poll() is None, "the broker exited at start"
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait(timeout=30)
-            self.proc = None
-
-
-@contextmanager
-def broker() -> Iterator[Broker]:
-    b = Broker()
-    b.start()
-    try:
-        yield b
-    finally:
-        b.stop()
+# The broker the fault tests stop and start (deploy/tansu.py): a restart loses its log.
+Broker = LocalBroker
+broker = local_broker
 
 
 def entity_rows(first: int, n: int) -> bytes:

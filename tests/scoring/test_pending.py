@@ -4,6 +4,7 @@ one, and a failed round loses no mark."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -110,7 +111,40 @@ def test_a_failed_round_keeps_every_mark(scoring: Scoring, monkeypatch: pytest.M
         raise RuntimeError("scoring failed")
 
     monkeypatch.setattr(pending, "reclassify_many", broken)
-    with pytest.raises(RuntimeError):
-        reclassifier_of(scoring.runtime).round()
+    reclassifier = reclassifier_of(scoring.runtime)
+    assert reclassifier.round() == 0
     assert marks(scoring) == before
     assert classes(scoring) == {}
+    assert reclassifier.health.report() == "failing: RuntimeError"
+
+
+def test_an_entity_that_fails_alone_waits_at_the_end_and_holds_up_no_other(
+    scoring: Scoring, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    apply_only(scoring, *(entity(i) for i in range(4)))
+    real = pending.reclassify_many
+    poisoned = code_of(2)
+
+    def fails_on_one(session: Any, outbox: Any, codes: Any, **kwargs: Any) -> Any:
+        if poisoned in codes:
+            raise ValueError("an entity's data trips a bug")
+        return real(session, outbox, codes, **kwargs)
+
+    monkeypatch.setattr(pending, "reclassify_many", fails_on_one)
+    reclassifier = reclassifier_of(scoring.runtime)
+    with caplog.at_level(logging.ERROR):
+        assert reclassifier.round() == 3  # the batch failed; each entity alone, but one
+    assert set(classes(scoring)) == {code_of(i) for i in (0, 1, 3)}
+    assert marks(scoring) == {poisoned: (True, 1)}  # kept, to be tried again
+    assert not reclassifier.health.ok
+    assert any(poisoned in r.getMessage() for r in caplog.records)
+    # Its mark moved to the end of the queue at the failure (before later marks); it is
+    # scored once the bug is gone.
+    apply_only(scoring, entity(5))
+    t = pending_reclassification.c
+    with scoring.runtime.sessions() as s:
+        order = list(s.execute(select(t.code).order_by(t.marked_at, t.code)).scalars())
+    assert order == [poisoned, code_of(5)]
+    monkeypatch.setattr(pending, "reclassify_many", real)
+    assert reclassifier.drain() == 2
+    assert marks(scoring) == {}

@@ -6,12 +6,17 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import MetaData, text
+from sqlalchemy.orm import sessionmaker
 
+from shared.credit_code import make_uscc
 from shared.db import make_engine
+from shared.events import EntitySnapshot
+from shared.projections import entity_projection_table, entity_row, upsert_newer_many
 from shared.sqlite_writers import WriterGate
 from tests.waiting import wait_until
 
@@ -141,3 +146,50 @@ def test_begin_immediate_takes_its_turn_too(tmp_path: Path) -> None:
     t.join(timeout=60)
     assert outcome == ["audit", "other"]
     engine.dispose()
+
+
+def test_a_projection_batch_below_sqlalchemy_takes_its_turn_too(tmp_path: Path) -> None:
+    """``upsert_newer_many`` writes on the driver's cursor, which the gate's statement
+    hook does not see. Had it not taken its turn, a later statement of its transaction
+    would wait for the gate while another writer holding the gate waited for the SQLite
+    lock the batch holds: both stuck until a timeout (seen as 30 s stalls in scoring)."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.sqlite3'}", wait_s=5)
+    table = entity_projection_table(MetaData())
+    table.metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE marks (code TEXT)"))
+    sessions = sessionmaker(engine)
+    upserted = threading.Event()
+    outcome: list[str] = []
+
+    def consumer_like() -> None:
+        with sessions() as s, s.begin():
+            upsert_newer_many(s, table, "code", [projection_row()])
+            upserted.set()
+            time.sleep(0.3)  # the other writer arrives meanwhile
+            s.execute(text("INSERT INTO marks VALUES ('E1')"))
+        outcome.append("consumer")
+
+    t = threading.Thread(target=consumer_like)
+    t.start()
+    upserted.wait(timeout=30)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO marks VALUES ('other')"))
+    outcome.append("other")
+    t.join(timeout=60)
+    assert outcome == ["consumer", "other"]
+    engine.dispose()
+
+
+def projection_row() -> dict[str, object]:
+    snapshot = EntitySnapshot(
+        change="registered",
+        code=make_uscc("9", "1", "140502", "MA000001"),
+        code_kind="uscc",
+        version=1,
+        name="测试企业",
+        entity_type="enterprise",
+        region_code="140502",
+        status="active",
+    )
+    return entity_row(snapshot, at=datetime.now(UTC))

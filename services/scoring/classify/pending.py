@@ -12,11 +12,12 @@ scoring the same entities again batch after batch."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 
-from sqlalchemy import bindparam, delete, func, or_, select
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.scoring.classify.incremental import reclassify_many
@@ -26,11 +27,14 @@ from services.scoring.warnings import hooks
 from shared import sqlite_writers
 from shared.auth import Principal
 from shared.backoff import Backoff
+from shared.db import STORE_ERRORS
 from shared.health import ComponentHealth
 from shared.metrics import component_metrics
 from shared.outbox import Outbox
 from shared.projections import dialect_insert
 from shared.workdays import china_today
+
+log = logging.getLogger(__name__)
 
 # Entities per round. A round holds SQLite's write lock: measured, 1,000 entities (their
 # frame, rules and writes) take about 0.3 s, which the consumers and requests of the
@@ -66,12 +70,18 @@ def mark(session: Session, entity_changed: Mapping[str, bool]) -> None:
 
 
 def reclassify_marked(
-    session: Session, outbox: Outbox, *, as_of: date, limit: int = BATCH, skip_locked: bool = True
+    session: Session,
+    outbox: Outbox,
+    *,
+    as_of: date,
+    limit: int = BATCH,
+    skip_locked: bool = True,
+    code: str | None = None,
 ) -> int:
-    """One round in the caller's transaction: the oldest ``limit`` marks; returns how
-    many were taken. ``skip_locked``: on PostgreSQL, leave marks another reclassifier
-    holds to it (a second replica); without it, wait for them (a drain that must see
-    everything done)."""
+    """One round in the caller's transaction: the oldest ``limit`` marks (or ``code``'s
+    alone); returns how many were taken. ``skip_locked``: on PostgreSQL, leave marks
+    another reclassifier holds to it (a second replica); without it, wait for them (a
+    drain that must see everything done)."""
     sqlite_writers.hold_writer_turn(session.connection())  # SQLite: read and write as one
     query = (
         select(pending.c.code, pending.c.entity_changed, pending.c.touches)
@@ -79,6 +89,8 @@ def reclassify_marked(
         .limit(limit)
         .with_for_update(skip_locked=skip_locked)
     )
+    if code is not None:
+        query = query.where(pending.c.code == code)
     rows = session.execute(query).all()
     if not rows:
         return 0
@@ -131,10 +143,39 @@ class Reclassifier:
         self.metrics.backlog.labels(self.health.name).set(waiting)
 
     def round(self, *, skip_locked: bool = True) -> int:
-        with self.sessions() as session, session.begin():
-            return reclassify_marked(
-                session, self.outbox, as_of=china_today(), skip_locked=skip_locked
-            )
+        """One batch of the oldest marks. If it fails for another reason than the store
+        (a bug an entity's data trips), its entities are scored one at a time and an
+        entity that fails alone goes to the back of the queue, so that one entity never
+        holds up the province's classification; its failure is logged and counted."""
+        try:
+            with self.sessions() as session, session.begin():
+                return reclassify_marked(
+                    session, self.outbox, as_of=china_today(), skip_locked=skip_locked
+                )
+        except STORE_ERRORS:
+            raise
+        except Exception:
+            log.exception("reclassifier: a round failed; scoring its entities one at a time")
+        with self.sessions() as session:
+            query = select(pending.c.code).order_by(pending.c.marked_at, pending.c.code)
+            codes = list(session.execute(query.limit(BATCH)).scalars())
+        done = 0
+        for code in codes:
+            try:
+                with self.sessions() as session, session.begin():
+                    done += reclassify_marked(session, self.outbox, as_of=china_today(), code=code)
+            except STORE_ERRORS:
+                raise
+            except Exception as exc:
+                log.exception("reclassifier: scoring %s failed; it waits at the queue's end", code)
+                self.health.failed(exc)
+                with self.sessions() as session, session.begin():
+                    session.execute(
+                        update(pending)
+                        .where(pending.c.code == code)
+                        .values(marked_at=datetime.now(UTC))
+                    )
+        return done
 
     def drain(self) -> int:
         """Rounds until no mark is left (tests, bulk loads); returns the entities scored."""
