@@ -140,6 +140,20 @@ def store_check(engine: Engine) -> str:
         return "locked" if is_lock_wait(exc) else f"unreachable: {type(exc).__name__}"
 
 
+def begin_immediate(session: Session) -> None:
+    """On SQLite, open the session's transaction with BEGIN IMMEDIATE: the write lock
+    before the first read, for a transaction that reads what it will write (the driver
+    would otherwise read outside any transaction and take the lock only at the first
+    write). It queues at the writers' gate like any write. Nothing on PostgreSQL, whose
+    row locks do this job."""
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        return
+    dbapi = conn.connection.dbapi_connection
+    if dbapi is not None and not dbapi.in_transaction:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 

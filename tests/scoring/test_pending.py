@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import orjson
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from services.scoring.app import reclassifier_of
 from services.scoring.classify import pending
@@ -115,7 +115,7 @@ def test_a_failed_round_keeps_every_mark(scoring: Scoring, monkeypatch: pytest.M
     assert reclassifier.round() == 0
     assert marks(scoring) == before
     assert classes(scoring) == {}
-    assert reclassifier.health.report() == "failing: RuntimeError"
+    assert reclassifier.health.report() == "failing: ReclassificationFailed"
 
 
 def test_an_entity_that_fails_alone_waits_at_the_end_and_holds_up_no_other(
@@ -138,13 +138,17 @@ def test_an_entity_that_fails_alone_waits_at_the_end_and_holds_up_no_other(
     assert marks(scoring) == {poisoned: (True, 1)}  # kept, to be tried again
     assert not reclassifier.health.ok
     assert any(poisoned in r.getMessage() for r in caplog.records)
-    # Its mark moved to the end of the queue at the failure (before later marks); it is
-    # scored once the bug is gone.
+    assert reclassifier.entity_failures == 1  # run() keeps the component failing
+    assert not any(
+        "failing" in r.getMessage() and "Error:" in r.getMessage() for r in caplog.records
+    )
+    # Not due again before its retry: later marks go first, the batch is whole again.
     apply_only(scoring, entity(5))
-    t = pending_reclassification.c
-    with scoring.runtime.sessions() as s:
-        order = list(s.execute(select(t.code).order_by(t.marked_at, t.code)).scalars())
-    assert order == [poisoned, code_of(5)]
     monkeypatch.setattr(pending, "reclassify_many", real)
-    assert reclassifier.drain() == 2
+    assert reclassifier.drain() == 1
+    assert marks(scoring) == {poisoned: (True, 1)}
+    with scoring.runtime.sessions() as s, s.begin():  # its retry time comes
+        past = datetime.now(UTC) - timedelta(hours=1)
+        s.execute(update(pending_reclassification).values(marked_at=past))
+    assert reclassifier.drain() == 1
     assert marks(scoring) == {}

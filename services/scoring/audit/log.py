@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.scoring.audit.schemas import AuditEntry, AuditPage, VerifyReport
 from services.scoring.models import audit_log
 from shared.auth import Principal
-from shared.db import transaction
+from shared.db import begin_immediate, transaction
 
 ZERO_HASH = "0" * 64
 # pg_advisory_xact_lock key of the append lock: "audit_lg" in ASCII, a fixed bigint that no
@@ -122,10 +122,8 @@ def _take_append_lock(session: Session) -> None:
         if isolation != "read committed":
             raise RuntimeError(f"audit append needs READ COMMITTED, not {isolation}")
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
-    elif conn.dialect.name == "sqlite":
-        dbapi = conn.connection.dbapi_connection
-        if dbapi is not None and not dbapi.in_transaction:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        begin_immediate(session)
 
 
 def as_utc(at: datetime) -> datetime:

@@ -13,21 +13,24 @@ scoring the same entities again batch after batch."""
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
+import psycopg
 from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.scoring.classify.incremental import reclassify_many
 from services.scoring.models import entity_projection
 from services.scoring.models import pending_reclassification as pending
 from services.scoring.warnings import hooks
-from shared import sqlite_writers
 from shared.auth import Principal
 from shared.backoff import Backoff
-from shared.db import STORE_ERRORS
+from shared.db import begin_immediate
 from shared.health import ComponentHealth
 from shared.metrics import component_metrics
 from shared.outbox import Outbox
@@ -40,6 +43,17 @@ log = logging.getLogger(__name__)
 # frame, rules and writes) take about 0.3 s, which the consumers and requests of the
 # service wait for at most.
 BATCH = 1000
+# An entity that failed alone is tried again after this (and reported failing meanwhile).
+RETRY_FAILED_AFTER = timedelta(minutes=10)
+# Errors of a store that is unwell, which the whole round waits out (backoff); any other
+# error is the batch's own and sends it one entity at a time.
+TRANSIENT: tuple[type[Exception], ...] = (
+    OperationalError,
+    InterfaceError,
+    PoolTimeout,
+    sqlite3.OperationalError,
+    psycopg.OperationalError,
+)
 # Idle, the reclassifier looks for marks ever less often, up to this; a consumer's
 # commit wakes it at once (``wake``).
 IDLE_MAX_S = 1.0
@@ -82,9 +96,12 @@ def reclassify_marked(
     alone); returns how many were taken. ``skip_locked``: on PostgreSQL, leave marks
     another reclassifier holds to it (a second replica); without it, wait for them (a
     drain that must see everything done)."""
-    sqlite_writers.hold_writer_turn(session.connection())  # SQLite: read and write as one
+    # SQLite has no row locks: the write lock from the start, so that no other writer (in
+    # this process or another) reads the same marks or changes them before the delete.
+    begin_immediate(session)
     query = (
-        select(pending.c.code, pending.c.entity_changed, pending.c.touches)
+        select(pending.c.code, pending.c.entity_changed, pending.c.touches, pending.c.marked_at)
+        .where(pending.c.marked_at <= datetime.now(UTC))  # a failed one waits for its retry
         .order_by(pending.c.marked_at, pending.c.code)
         .limit(limit)
         .with_for_update(skip_locked=skip_locked)
@@ -96,11 +113,15 @@ def reclassify_marked(
         return 0
     hooks.on_entities(session, outbox, [r.code for r in rows if r.entity_changed], as_of=as_of)
     reclassify_many(session, outbox, [r.code for r in rows], as_of=as_of)
+    # Only the marks as read: one renewed meanwhile (touches) or removed and made again
+    # (marked_at) stands for facts this round may not have seen.
     session.execute(
         delete(pending).where(
-            pending.c.code == bindparam("m_code"), pending.c.touches == bindparam("m_touches")
+            pending.c.code == bindparam("m_code"),
+            pending.c.touches == bindparam("m_touches"),
+            pending.c.marked_at == bindparam("m_at"),
         ),
-        [{"m_code": r.code, "m_touches": r.touches} for r in rows],
+        [{"m_code": r.code, "m_touches": r.touches, "m_at": r.marked_at} for r in rows],
     )
     return len(rows)
 
@@ -115,6 +136,14 @@ def pending_in_jurisdiction(session: Session, principal: Principal) -> int:
             p.region_code.startswith(principal.region_prefix, autoescape=True)
         )
     return int(session.execute(query).scalar_one())
+
+
+class ReclassificationFailed(Exception):
+    """What the component's health carries for a failed entity: the error's type only."""
+
+
+def _kind(exc: BaseException) -> str:
+    return type(exc).__name__
 
 
 class Reclassifier:
@@ -135,6 +164,8 @@ class Reclassifier:
         self.wake = wake or threading.Event()  # the consumers set it after a commit
         self.backoff = Backoff()
         self.metrics = component_metrics(health.service)
+        self.retry_failed_after = RETRY_FAILED_AFTER
+        self.entity_failures = 0  # in the last round
 
     def _count(self, scored: int) -> None:
         self.metrics.items.labels(self.health.name).inc(scored)
@@ -143,42 +174,47 @@ class Reclassifier:
         self.metrics.backlog.labels(self.health.name).set(waiting)
 
     def round(self, *, skip_locked: bool = True) -> int:
-        """One batch of the oldest marks. If it fails for another reason than the store
-        (a bug an entity's data trips), its entities are scored one at a time and an
-        entity that fails alone goes to the back of the queue, so that one entity never
-        holds up the province's classification; its failure is logged and counted."""
+        """One batch of the oldest due marks. A batch failing for another reason than a
+        store that is unwell (a bug an entity's data trips, a constraint) is scored one
+        entity at a time, and an entity that fails alone is retried after
+        ``retry_failed_after``, so that one entity never holds up the province's
+        classification; meanwhile the component reports failing. Errors are logged by
+        type only: a database error's message may quote a row, class included."""
+        self.entity_failures = 0
         try:
             with self.sessions() as session, session.begin():
                 return reclassify_marked(
                     session, self.outbox, as_of=china_today(), skip_locked=skip_locked
                 )
-        except STORE_ERRORS:
+        except TRANSIENT:
             raise
-        except Exception:
-            log.exception("reclassifier: a round failed; scoring its entities one at a time")
+        except Exception as exc:
+            log.error("reclassifier: a round failed (%s); one entity at a time", _kind(exc))
         with self.sessions() as session:
-            query = select(pending.c.code).order_by(pending.c.marked_at, pending.c.code)
-            codes = list(session.execute(query.limit(BATCH)).scalars())
+            query = select(pending.c.code).where(pending.c.marked_at <= datetime.now(UTC))
+            order = query.order_by(pending.c.marked_at, pending.c.code).limit(BATCH)
+            codes = list(session.execute(order).scalars())
         done = 0
         for code in codes:
             try:
                 with self.sessions() as session, session.begin():
                     done += reclassify_marked(session, self.outbox, as_of=china_today(), code=code)
-            except STORE_ERRORS:
+            except TRANSIENT:
                 raise
             except Exception as exc:
-                log.exception("reclassifier: scoring %s failed; it waits at the queue's end", code)
-                self.health.failed(exc)
+                self.entity_failures += 1
+                log.error("reclassifier: scoring %s failed (%s); retried later", code, _kind(exc))
+                self.health.failed(ReclassificationFailed(_kind(exc)))
                 with self.sessions() as session, session.begin():
+                    retry_at = datetime.now(UTC) + self.retry_failed_after
                     session.execute(
-                        update(pending)
-                        .where(pending.c.code == code)
-                        .values(marked_at=datetime.now(UTC))
+                        update(pending).where(pending.c.code == code).values(marked_at=retry_at)
                     )
         return done
 
     def drain(self) -> int:
-        """Rounds until no mark is left (tests, bulk loads); returns the entities scored."""
+        """Rounds until no mark is due (tests, bulk loads; a failed entity's mark waits for
+        its retry); returns the entities scored."""
         total = 0
         while n := self.round(skip_locked=False):
             total += n
@@ -193,7 +229,8 @@ class Reclassifier:
                 self.health.failed(exc)
                 stop.wait(self.backoff.next_delay())
                 continue
-            self.health.succeeded()
+            if not self.entity_failures:
+                self.health.succeeded()
             self.backoff.reset()
             self._count(n)
             if n:

@@ -49,7 +49,11 @@ def touch(session: Session, code: str, *, entity_changed: bool = False) -> None:
 
 
 def mark_touched(session: Session) -> None:
-    """``after_batch`` of scoring's consumers: mark every entity the batch touched."""
+    """Mark every entity touched so far (``after_batch`` of scoring's consumers, and the
+    record handlers before they run the warning rules). Marks come before warnings in
+    every transaction, the reclassifier's too (it locks its marks, then raises
+    warnings): in one order, a consumer and the reclassifier raising a warning on the same
+    neighbour wait for each other instead of deadlocking on PostgreSQL."""
     pending.mark(session, session.info.pop(_TOUCHED, {}))
 
 
@@ -134,8 +138,10 @@ def on_records(session: Session, events: Sequence[tuple[Envelope, EventData]]) -
         (code, kind) for (code, kind, _), k in zip(found, kept, strict=True) if k
     )
     today = china_today()
-    for code, kind in stored:
+    for code, _ in stored:
         touch(session, code)
+    mark_touched(session)  # before the rules: see mark_touched
+    for code, kind in stored:
         hooks.on_record(session, OUTBOX, code, kind, as_of=today)
 
 
@@ -150,6 +156,7 @@ def on_result(session: Session, envelope: Envelope, data: EventData) -> None:
     )
     if store_fact(session, fact):
         touch(session, data.code)
+        mark_touched(session)
         hooks.on_record(session, OUTBOX, data.code, "inspection_result", as_of=china_today())
 
 
@@ -171,6 +178,7 @@ def on_relation(session: Session, envelope: Envelope, data: EventData) -> None:
             )
         )
     touch(session, data.code)
+    mark_touched(session)
     if data.change == "added":
         hooks.on_relation(session, OUTBOX, data.code, as_of=china_today())
 

@@ -133,7 +133,8 @@ def on_class_changed(
             return E.related_high_risk(session, e, L.neighbourhood(session, e), rule.params, as_of)
         return []
 
-    _run(session, outbox, code, as_of, "on_class_changed", evaluate)
+    # Not named in a log line: only entities that just became high-risk come here.
+    _run(session, outbox, code, as_of, "on_class_changed", evaluate, name=False)
 
 
 def _enabled(rules: dict[str, R.Rule], rule_id: str) -> R.Rule | None:
@@ -148,7 +149,12 @@ def _run(
     as_of: date,
     hook: str,
     evaluate: Callable[[dict[str, R.Rule], L.EntityRef], list[Finding]],
+    *,
+    name: bool = True,
 ) -> None:
+    """Evaluate ``code``'s rules and raise what is due; ``name``: whether a log line may
+    name the entity (not where the hook itself says something of its class)."""
+    what = code if name else "an entity"
     try:
         e = L.entity(session, code)
         if e is None:
@@ -157,9 +163,9 @@ def _run(
             return
         findings = due(session, evaluate(R.load_rules(session), e))
     except Exception:
-        log.exception("warning rules failed in %s for %s; skipped", hook, code)
+        log.exception("warning rules failed in %s for %s; skipped", hook, what)
         return
-    _raise(session, outbox, findings, hook, code, as_of)
+    _raise(session, outbox, findings, hook, what, as_of)
 
 
 def _raise(
