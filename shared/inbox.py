@@ -107,6 +107,7 @@ class InboxConsumer:
         self.after_commit = after_commit
         self.metrics = service_metrics(service)
         self.component_metrics = component_metrics(service)
+        self.lag = 0  # messages behind the partitions' ends at the last applied batch
 
     # -- one poll -------------------------------------------------------------------
     def poll_once(self, timeout_ms: int = 500) -> int:
@@ -275,6 +276,7 @@ class InboxConsumer:
                 return
             ends = self.consumer.end_offsets(assigned)
             lag = sum(max(0, ends[tp] - (self.consumer.position(tp) or 0)) for tp in assigned)
+            self.lag = lag
             self.metrics.consumer_lag.labels(self.name).set(lag)
         except Exception:  # lag is informative only; never stop consuming for it
             log.debug("lag update failed", exc_info=True)

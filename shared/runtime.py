@@ -124,6 +124,10 @@ class ServiceRuntime:
         return down, states
 
     # -- background work ----------------------------------------------------------
+    def consumers_lag(self) -> int:
+        """Messages the running consumers are behind (as of their last applied batch)."""
+        return sum(c.lag for c in self._inbox_consumers)
+
     def start_background(self) -> None:
         s = self.settings
         for name, loop in self.workers:

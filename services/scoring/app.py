@@ -75,7 +75,13 @@ def build_runtime(settings: ScoringSettings) -> ServiceRuntime:
 def reclassifier_of(runtime: ServiceRuntime, wake: threading.Event | None = None) -> Reclassifier:
     """The reclassifier on ``runtime``'s store (also for tests and bulk loads, which
     ``drain`` it after applying events offline)."""
-    return Reclassifier(runtime.sessions, runtime.outbox, runtime.component("reclassifier"), wake)
+    return Reclassifier(
+        runtime.sessions,
+        runtime.outbox,
+        runtime.component("reclassifier"),
+        wake,
+        lag=runtime.consumers_lag,
+    )
 
 
 def build_app(settings: ScoringSettings | None = None) -> FastAPI:

@@ -152,3 +152,15 @@ def test_an_entity_that_fails_alone_waits_at_the_end_and_holds_up_no_other(
         s.execute(update(pending_reclassification).values(marked_at=past))
     assert reclassifier.drain() == 1
     assert marks(scoring) == {}
+
+
+def test_the_reclassifier_yields_to_consumers_far_behind_but_not_for_long(
+    scoring: Scoring,
+) -> None:
+    behind = [0]
+    reclassifier = reclassifier_of(scoring.runtime)
+    reclassifier.lag = lambda: behind[0]
+    assert not reclassifier.yields(since_last_round_s=0.0)  # caught up: score at once
+    behind[0] = pending.YIELD_LAG
+    assert reclassifier.yields(since_last_round_s=0.0)  # an import's backlog: facts first
+    assert not reclassifier.yields(since_last_round_s=pending.YIELD_AT_MOST_S)  # a round now
