@@ -29,10 +29,15 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from shared import sqlite_writers
 from shared.auth import Principal, ensure_covers
 from shared.credit_code import fold_code
-from shared.db import UtcDateTime, bind_processor, select_by_keys
+from shared.db import (
+    UtcDateTime,
+    bind_processor,
+    driver_executemany,
+    placeholder,
+    select_by_keys,
+)
 from shared.errors import NotFound
 from shared.events import EntitySnapshot, Envelope, EventData, InspectorSnapshot
 from shared.inbox import Batched, Handler
@@ -176,7 +181,7 @@ def upsert_newer_many(
     columns = list(rows[0])
     quote = dialect.identifier_preparer.quote
     name = quote(table.name)
-    marks = ", ".join(["?" if dialect.paramstyle == "qmark" else "%s"] * len(columns))
+    marks = ", ".join([placeholder(dialect)] * len(columns))
     updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in columns if c != key_column)
     sql = (
         f"INSERT INTO {name} ({', '.join(quote(c) for c in columns)}) VALUES ({marks}) "
@@ -185,15 +190,7 @@ def upsert_newer_many(
     )
     process = [bind_processor(table, c, dialect) for c in columns]
     params = [tuple(p(row[c]) for p, c in zip(process, columns, strict=True)) for row in rows]
-    # Below SQLAlchemy the writers' gate does not see the statement: take the turn first,
-    # or a later statement of this transaction waits for the gate while the gate's holder
-    # waits for the SQLite lock this one holds (measured: 30 s stalls in scoring).
-    sqlite_writers.hold_writer_turn(conn)
-    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cur.executemany(sql, params)
-    finally:
-        cur.close()
+    driver_executemany(conn, sql, params)
 
 
 def stored_versions(

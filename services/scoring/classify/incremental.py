@@ -19,17 +19,13 @@ from shared.events import ClassChanged
 from shared.outbox import Outbox
 
 
-def reclassify(session: Session, outbox: Outbox, code: str, *, as_of: date) -> str | None:
-    """The entity's class now (None: not classified, e.g. deregistered or a social
-    organisation). Writes the current class; history and an event only on a change."""
-    return reclassify_many(session, outbox, [code], as_of=as_of).get(code)
-
-
 def reclassify_many(
     session: Session, outbox: Outbox, codes: Sequence[str], *, as_of: date
 ) -> dict[str, str | None]:
-    """``reclassify`` for every one of ``codes`` at once: one feature frame (the codes
-    and the entities they relate to, as for one), one scoring pass, bulk writes. An
+    """Each of ``codes``' class now (None: not classified, e.g. deregistered or a social
+    organisation), written as the current class, with history and an event only on a
+    change. One feature frame (the codes and the entities they relate to), one scoring
+    pass, bulk writes. An
     entity's class does not depend on the others in the frame: its relation indicators
     count only entities related to it, all of which its own frame holds too. Measured
     at 3,000 entities: one frame per entity was three quarters of the consumer's time

@@ -26,28 +26,12 @@ from shared.outbox import Outbox
 log = logging.getLogger(__name__)
 
 
-def on_entity(session: Session, outbox: Outbox, code: str, *, as_of: date) -> None:
-    """An entity was registered or changed (abnormal registration, licences at one
-    address, and links to high-risk entities through its address or representative)."""
-
-    def evaluate(rules: dict[str, R.Rule], e: L.EntityRef) -> list[Finding]:
-        hood = L.neighbourhood(session, e)
-        out: list[Finding] = []
-        if rule := _enabled(rules, R.ABNORMAL_REGISTRATION):
-            out += E.abnormal_registration(e, hood, rule.params, as_of)
-        if rule := _enabled(rules, R.LICENCES_AT_ADDRESS):
-            out += E.licences_at_address(e, hood, rule.params)
-        if rule := _enabled(rules, R.RELATED_HIGH_RISK):
-            out += E.related_high_risk(session, e, hood, rule.params, as_of)
-        return out
-
-    _run(session, outbox, code, as_of, "on_entity", evaluate)
-
-
 def on_entities(session: Session, outbox: Outbox, codes: Sequence[str], *, as_of: date) -> None:
-    """``on_entity`` for every one of ``codes`` (a consumer's batch), with one read of
-    each kind for all of them: entities, neighbourhoods, declared relations, high-risk
-    entities among all their links. Measured: ``on_entity`` per entity held the entity
+    """Entities were registered or changed (abnormal registration, licences at one
+    address, and links to high-risk entities through their address or representative),
+    with one read of each kind for all of them: entities, neighbourhoods, declared
+    relations, high-risk entities among all their links. Measured: the rules per entity
+    held the entity
     consumer near 1,300 events/s. A failure skips the batch's warnings (logged; the
     monthly scan catches up), never its facts or classes."""
     if not codes:
